@@ -1,0 +1,147 @@
+"""Every table profkit writes: its columns, their dtypes and units, declared once (invariant I3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    doc: str
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type, c.nullable) for c in self.columns])
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _c(name: str, type_: pa.DataType, doc: str, nullable: bool = False) -> Column:
+    return Column(name, type_, doc, nullable)
+
+
+_STR = pa.string()
+_I32 = pa.int32()
+_I64 = pa.int64()
+_F64 = pa.float64()
+_BOOL = pa.bool_()
+
+# `run_id` is not stored inside a run directory's tables (the directory names the run);
+# profkit.store.load adds it as the first column of every frame it returns.
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table("phases", "Wall time of every named phase of every training step (raw, long).", (
+            _c("epoch", _I32, "epoch index, from 0"),
+            _c("step", _I64, "global step index, from 0"),
+            _c("phase", _STR, "phase name; `other` is the step's time outside named phases"),
+            _c("wall_ns", _I64, "monotonic wall time spent in the phase, nanoseconds"),
+            _c("warmup", _BOOL, "step is within the warm-up window (flagged, not dropped)"),
+        )),
+        Table("steps", "One row per training step.", (
+            _c("epoch", _I32, "epoch index, from 0"),
+            _c("step", _I64, "global step index, from 0"),
+            _c("batch_size", _I32, "samples in this step's batch"),
+            _c("wall_ns", _I64, "wall time of the whole step, nanoseconds"),
+            _c("loss", _F64, "training loss of the step (mean NLL over its batch)"),
+            _c("warmup", _BOOL, "step is within the warm-up window"),
+        )),
+        Table("epochs", "One row per epoch: loss, accuracies, loop timing, optimizer state.", (
+            _c("epoch", _I32, "epoch index, from 0"),
+            _c("n_steps", _I64, "training steps run in this epoch"),
+            _c("complete", _BOOL, "the epoch ran all its steps (false when cut by a cap or stop)"),
+            _c("train_loss", _F64, "mean training loss over the epoch's steps"),
+            _c("train_wall_ns", _I64, "wall time of the training loop, incl. bookkeeping"),
+            _c("steps_wall_ns", _I64, "sum of the steps' wall times"),
+            _c("eval_wall_ns", _I64, "wall time of exact evaluation (not part of training)"),
+            _c("val_accuracy", _F64, "validation accuracy, fraction in [0, 1]", True),
+            _c("test_accuracy", _F64, "test accuracy, fraction in [0, 1]", True),
+            _c("val_loss", _F64, "validation mean NLL", True),
+            _c("test_loss", _F64, "test mean NLL", True),
+            _c("subnormal_fraction", _F64,
+               "fraction of optimizer-state values that are subnormal floats", True),
+            _c("rss_bytes", _I64, "process resident set size at the end of the epoch", True),
+        )),
+        Table("confusion", "Confusion counts of exact evaluation, per epoch and split.", (
+            _c("epoch", _I32, "epoch index, from 0"),
+            _c("split", _STR, "`val` or `test`"),
+            _c("true_label", _I32, "true class"),
+            _c("pred_label", _I32, "predicted class"),
+            _c("count", _I64, "number of samples"),
+        )),
+        Table("method_stats", "Per-epoch, per-layer statistics a method reports.", (
+            _c("epoch", _I32, "epoch index, from 0"),
+            _c("layer", _I32, "hidden layer index from 0; -1 for the whole network"),
+            _c("stat", _STR, "statistic name, e.g. keep_rate, active_set_mean, recall"),
+            _c("value", _F64, "value of the statistic", True),
+            _c("diagnostic", _BOOL, "measured outside the timed phases, only for diagnosis"),
+        )),
+        Table("memory", "Process memory samples (background sampler and phase boundaries).", (
+            _c("t_ns", _I64, "monotonic time since the run started, nanoseconds"),
+            _c("epoch", _I32, "epoch at sample time (-1 before training)"),
+            _c("step", _I64, "global step at sample time (-1 outside steps)"),
+            _c("phase", _STR, "phase at sample time (`idle` outside steps)"),
+            _c("source", _STR, "`sampler`, `boundary`, `tracemalloc` or `torch`"),
+            _c("metric", _STR, "`rss`, `peak_rss`, `traced_current`, `traced_peak`, ..."),
+            _c("bytes", _I64, "value, bytes", True),
+        )),
+        Table("counters", "Hardware/software event counts per phase (perf or callgrind).", (
+            _c("epoch", _I32, "epoch index (-1: whole run)"),
+            _c("phase", _STR, "phase the counts are attributed to"),
+            _c("event", _STR, "event name as the backend names it"),
+            _c("value", _F64, "count; null when unavailable", True),
+            _c("unit", _STR, "unit of the count (`count`, `msec`, ...)"),
+            _c("percent_running", _F64, "perf's running/enabled percentage; <100 is scaled",
+               True),
+            _c("multiplexed", _BOOL, "the count was scaled from a multiplexed sample"),
+            _c("backend", _STR, "`perf` or `callgrind`"),
+            _c("simulated", _BOOL, "value comes from a cache simulator, not hardware"),
+            _c("na_reason", _STR, "why the value is missing, when it is", True),
+        )),
+    )
+}
+
+
+def table(name: str) -> Table:
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise KeyError(f"unknown table {name!r}; tables are: {', '.join(TABLES)}") from None
+
+
+def to_arrow(name: str, data: dict[str, list] | pd.DataFrame) -> pa.Table:
+    """Build an arrow table for `name`, checking columns and casting to the declared types."""
+    spec = table(name)
+    cols = list(data.columns) if isinstance(data, pd.DataFrame) else list(data)
+    if sorted(cols) != sorted(spec.column_names):
+        raise ValueError(
+            f"table {name!r}: columns {sorted(cols)} do not match schema {sorted(spec.column_names)}"
+        )
+    if isinstance(data, pd.DataFrame):
+        return pa.Table.from_pandas(data[spec.column_names], schema=spec.arrow_schema,
+                                    preserve_index=False)
+    return pa.table({c: data[c] for c in spec.column_names}, schema=spec.arrow_schema)
+
+
+def empty_frame(name: str) -> pd.DataFrame:
+    """An empty DataFrame with the table's columns and dtypes (plus run_id)."""
+    df = pa.Table.from_pylist([], schema=table(name).arrow_schema).to_pandas()
+    df.insert(0, "run_id", pd.Series([], dtype="string"))
+    return df

@@ -1,0 +1,140 @@
+"""Run directories: atomic writes of run.json and table parts, and loading many runs as tidy frames."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from profkit import schema
+
+RUN_FILE = "run.json"
+STATUSES = ("running", "complete", "interrupted", "diverged", "failed")
+
+
+class OutputDirError(RuntimeError):
+    """The results directory cannot be written."""
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary name in the same directory, fsync, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
+
+
+def check_writable(directory: Path) -> None:
+    """Fail before any training if `directory` cannot hold results."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+            pass
+    except OSError as e:
+        raise OutputDirError(
+            f"cannot write results to {directory}: {e.strerror or e}. "
+            "Choose a writable directory with --results DIR (or fix its permissions)."
+        ) from None
+
+
+class RunDir:
+    """One run's directory: run.json plus one sub-directory of parquet parts per table."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._part = {}
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        atomic_write_json(self.path / RUN_FILE, meta)
+
+    def read_meta(self) -> dict[str, Any]:
+        return json.loads((self.path / RUN_FILE).read_text())
+
+    def append(self, name: str, data: dict[str, list] | pd.DataFrame | pa.Table) -> None:
+        """Write one more part of table `name` atomically; an empty part is skipped."""
+        tbl = data if isinstance(data, pa.Table) else schema.to_arrow(name, data)
+        if tbl.num_rows == 0:
+            return
+        idx = self._part.get(name)
+        if idx is None:
+            idx = len(list((self.path / name).glob("part-*.parquet")))
+        sink = pa.BufferOutputStream()
+        pq.write_table(tbl, sink, compression="zstd")
+        atomic_write_bytes(self.path / name / f"part-{idx:05d}.parquet", sink.getvalue().to_pybytes())
+        self._part[name] = idx + 1
+
+    def read(self, name: str) -> pd.DataFrame:
+        parts = sorted((self.path / name).glob("part-*.parquet"))
+        spec = schema.table(name).arrow_schema
+        if not parts:
+            return pa.Table.from_pylist([], schema=spec).to_pandas()
+        return pa.concat_tables([pq.read_table(p, schema=spec) for p in parts]).to_pandas()
+
+
+def run_dirs(results: Path) -> list[Path]:
+    """Run directories under `results` (any depth), sorted by path."""
+    results = Path(results)
+    if (results / RUN_FILE).exists():
+        return [results]
+    return sorted(p.parent for p in results.rglob(RUN_FILE))
+
+
+def load(results: str | Path, tables: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Load every run under `results` as tidy frames.
+
+    Returns {"runs": one row per run (flattened config, status, environment summary),
+    <table>: the concatenation of that table over runs, with `run_id` first}.
+    A run that was interrupted or diverged is included; its `status` says so.
+    """
+    names = list(tables) if tables is not None else list(schema.TABLES)
+    runs, frames = [], {n: [] for n in names}
+    for d in run_dirs(Path(results)):
+        rd = RunDir(d)
+        try:
+            meta = rd.read_meta()
+        except (OSError, json.JSONDecodeError) as e:
+            raise ValueError(f"{d / RUN_FILE} is unreadable ({e}); delete that run directory "
+                             "or re-run it") from None
+        runs.append(_run_row(meta, d))
+        for n in names:
+            df = rd.read(n)
+            df.insert(0, "run_id", pd.Series([meta["run_id"]] * len(df), dtype="string"))
+            frames[n].append(df)
+    out = {"runs": pd.DataFrame(runs)}
+    for n in names:
+        out[n] = (pd.concat(frames[n], ignore_index=True) if frames[n]
+                  else schema.empty_frame(n))
+    return out
+
+
+def _run_row(meta: dict[str, Any], path: Path) -> dict[str, Any]:
+    cfg = meta.get("config", {})
+    row = {"run_id": meta["run_id"], "path": str(path), "status": meta.get("status")}
+    row.update({k: v for k, v in cfg.items() if not isinstance(v, dict)})
+    for k, v in (cfg.get("method_params") or {}).items():
+        row[f"param_{k}"] = v
+    env = meta.get("environment", {})
+    for k in ("hostname", "cpu_model", "torch_version", "torch_threads"):
+        row[k] = env.get(k)
+    row["instruments"] = ",".join(meta.get("instruments", []))
+    row["clean_timing"] = meta.get("clean_timing", True)
+    row["repeat"] = meta.get("repeat", 0)
+    return row

@@ -1,0 +1,258 @@
+"""The training loop: epochs, steps, phase timing, exact evaluation, and what a stop leaves behind."""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter_ns
+from typing import Any
+
+import numpy as np
+import psutil
+import torch
+
+from profkit import env as envmod
+from profkit import schema
+from profkit.config import RunConfig
+from profkit.data import Dataset, load_dataset
+from profkit.evaluate import confusion_rows, evaluate
+from profkit.methods import get_method
+from profkit.model import subnormal_fraction
+from profkit.phases import DATA, PhaseTimer
+from profkit.probes.base import Probe, RunContext
+from profkit.recorder import StepRecorder
+from profkit.store import RunDir, check_writable
+from profkit.summary import summarise
+
+SUBNORMAL_WARN = 0.01  # a fraction of optimizer state above this slows Adam on x86 CPUs
+
+
+class RunInterrupted(Exception):
+    """SIGTERM (or SIGINT) arrived during training."""
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    path: Path
+    status: str
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def _stop_on_signals():
+    """Turn SIGTERM into RunInterrupted (SIGINT already raises KeyboardInterrupt)."""
+    def handler(signum, frame):
+        raise RunInterrupted(signal.Signals(signum).name)
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (e.g. a Dask worker thread): no handler
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _setup_torch(cfg: RunConfig) -> int:
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
+    torch.set_flush_denormal(cfg.flush_denormal)
+    torch.manual_seed(cfg.seed)  # model initialisation
+    return torch.get_num_threads()
+
+
+class Trainer:
+    """Runs one RunConfig into one run directory."""
+
+    def __init__(self, cfg: RunConfig, probes: tuple[Probe, ...] = (), progress: bool = True,
+                 dataset: Dataset | None = None, meta_extra: dict[str, Any] | None = None):
+        self.cfg, self.probes, self.progress = cfg, probes, progress
+        results = Path(cfg.results)
+        check_writable(results)  # before any data loading or training
+        self.rd = RunDir(results / cfg.run_id)
+        self.ds = dataset if dataset is not None else load_dataset(cfg.dataset, cfg.data_dir)
+        self.threads = _setup_torch(cfg)
+        method_cls = get_method(cfg.method)
+        gen = torch.Generator().manual_seed(cfg.seed + 1)  # the method's own sampling
+        self.method = method_cls(cfg, self.ds.in_features, self.ds.n_classes, gen)
+        self.data_gen = torch.Generator().manual_seed(cfg.seed)  # data order
+        listeners = tuple(p.listener for p in probes if p.listener is not None)
+        self.timer = PhaseTimer((DATA, *method_cls.phases), listeners)
+        self.rec = StepRecorder(self.timer.names, cfg.warmup_steps)
+        self.ctx = RunContext(self.rd, self.timer)
+        self.meta = self._initial_meta(meta_extra or {})
+        self.epoch_rows: list[dict[str, Any]] = []
+        self.step = 0
+
+    def _initial_meta(self, extra: dict[str, Any]) -> dict[str, Any]:
+        environment = envmod.capture()
+        meta = {
+            "schema_version": schema.SCHEMA_VERSION, "run_id": self.cfg.run_id,
+            "config": self.cfg.to_dict(), "environment": environment, "status": "running",
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "repeat": self.cfg.repeat,
+            "phases": list(self.timer.names) + ["other"],
+            "dataset": {"name": self.ds.name, "sizes": self.ds.sizes, **self.ds.info},
+            "instruments": ["clock", *(p.name for p in self.probes)],
+            "clean_timing": all(p.clean for p in self.probes), "warnings": [],
+        }
+        meta.update(extra)
+        return meta
+
+    def run(self) -> RunResult:
+        self.rd.path.mkdir(parents=True, exist_ok=True)
+        self.rd.write_meta(self.meta)
+        status, error = "complete", None
+        for p in self.probes:
+            p.start(self.ctx)
+        try:
+            with _stop_on_signals():
+                status = self._train()
+        except (KeyboardInterrupt, RunInterrupted) as e:
+            status, error = "interrupted", f"interrupted by {type(e).__name__} {e}".strip()
+        except Exception:
+            status, error = "failed", traceback.format_exc()
+            raise
+        finally:
+            self._finish(status, error)
+        return RunResult(self.cfg.run_id, self.rd.path, status, self.meta.get("summary", {}))
+
+    def _train(self) -> str:
+        for epoch in range(self.cfg.epochs):
+            self.ctx.epoch = epoch
+            status = self._epoch(epoch)
+            if status != "running":
+                return status
+        return "complete"
+
+    def _epoch(self, epoch: int) -> str:
+        """Train one epoch, then evaluate; returns 'running', 'diverged' or 'capped'."""
+        n = len(self.ds.y_train)
+        bs = self.cfg.batch_size
+        n_steps = math.ceil(n / bs)
+        if self.cfg.max_steps is not None:
+            n_steps = min(n_steps, self.cfg.max_steps - self.step)
+        perm = torch.randperm(n, generator=self.data_gen)
+        self.rec.clear(epoch, self.step)
+        t_start = perf_counter_ns()
+        diverged = self._steps(perm, n_steps, epoch)
+        train_wall = perf_counter_ns() - t_start
+        complete = len(self.rec) == math.ceil(n / bs)
+        done = {"n_steps": len(self.rec), "steps_wall_ns": int(sum(self.rec.walls)),
+                "train_loss": float(np.mean(self.rec.losses)) if len(self.rec) else None,
+                "complete": complete and not diverged, "train_wall_ns": train_wall}
+        self._flush_steps()
+        self._end_epoch(epoch, done, diverged)
+        if diverged:
+            return "diverged"
+        capped = self.cfg.max_steps is not None and self.step >= self.cfg.max_steps
+        return "complete" if capped else "running"
+
+    def _steps(self, perm: torch.Tensor, n_steps: int, epoch: int) -> bool:
+        """The hot loop. Returns True when the loss became NaN/inf."""
+        X, Y, bs = self.ds.X_train, self.ds.y_train, self.cfg.batch_size
+        timer, rec, method, data = self.timer, self.rec, self.method, self.timer(DATA)
+        bar = _progress(self.progress, n_steps, f"epoch {epoch}")
+        every = max(1, n_steps // 100)
+        for s in range(n_steps):
+            t0 = perf_counter_ns()
+            with data:
+                idx = perm[s * bs:(s + 1) * bs]
+                xb, yb = X.index_select(0, idx), Y.index_select(0, idx)
+            loss = method.train_step(xb, yb, timer).item()
+            t1 = perf_counter_ns()
+            rec.add(t1 - t0, timer.acc, loss, len(idx))
+            timer.reset()
+            self.step += 1
+            self.ctx.step = self.step
+            if not math.isfinite(loss):
+                return True
+            if bar is not None and s % every == every - 1:
+                bar.update(every)
+        if bar is not None:
+            bar.close()
+        return False
+
+    def _flush_steps(self) -> None:
+        if len(self.rec):
+            for name, cols in self.rec.tables().items():
+                self.rd.append(name, cols)
+        self.rec.clear(self.rec.epoch, self.step)
+
+    def _end_epoch(self, epoch: int, done: dict[str, Any], diverged: bool) -> None:
+        row = {"epoch": epoch, **done,
+               "subnormal_fraction": subnormal_fraction(self.method.optimizer),
+               "rss_bytes": psutil.Process().memory_info().rss}
+        row.update(self._evaluate(epoch, skip=diverged))
+        self.rd.append("epochs", {k: [v] for k, v in row.items()})
+        self.epoch_rows.append(row)
+        stats = self.method.epoch_stats(epoch)
+        if stats:
+            self.rd.append("method_stats", {k: [{**r, "epoch": epoch}[k] for r in stats]
+                                            for k in schema.table("method_stats").column_names})
+        for p in self.probes:
+            self._append_frames(p.epoch_end(epoch))
+        self.meta["epochs_done"] = epoch + 1
+        self.rd.write_meta(self.meta)
+
+    def _evaluate(self, epoch: int, skip: bool) -> dict[str, Any]:
+        out: dict[str, Any] = dict.fromkeys(("val_accuracy", "test_accuracy", "val_loss",
+                                             "test_loss"))
+        t0 = perf_counter_ns()
+        if not skip:
+            for split, x, y in (("val", self.ds.X_val, self.ds.y_val),
+                                ("test", self.ds.X_test, self.ds.y_test)):
+                r = evaluate(self.method, x, y, self.ds.n_classes, self.cfg.eval_batch_size)
+                out[f"{split}_accuracy"], out[f"{split}_loss"] = r.accuracy, r.loss
+                self.rd.append("confusion", confusion_rows(epoch, split, r.confusion))
+        out["eval_wall_ns"] = perf_counter_ns() - t0
+        return out
+
+    def _append_frames(self, frames: dict[str, Any]) -> None:
+        for name, df in frames.items():
+            self.rd.append(name, df)
+
+    def _finish(self, status: str, error: str | None) -> None:
+        if status == "interrupted":
+            self._flush_steps()  # keep the partial epoch's steps
+        for p in self.probes:
+            try:
+                self._append_frames(p.stop())
+            except Exception as e:  # a probe must not lose the run's results
+                self.meta["warnings"].append(f"probe {p.name} failed at stop: {e}")
+            self.meta["warnings"].extend(p.notes())
+        self.meta.update(status=status, ended_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                         steps_done=self.step, error=error)
+        self.meta["summary"] = summarise(self.rd, self.meta, self.epoch_rows)
+        self.meta["warnings"].extend(self.meta["summary"].pop("warnings", []))
+        self.rd.write_meta(self.meta)
+
+
+def _progress(enabled: bool, total: int, desc: str):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step", leave=False, mininterval=0.5)
+
+
+def run(cfg: RunConfig, probes: tuple[Probe, ...] = (), progress: bool = True,
+        dataset: Dataset | None = None, meta_extra: dict[str, Any] | None = None) -> RunResult:
+    """Train `cfg` and write its run directory under cfg.results; returns where and how it ended."""
+    return Trainer(cfg, probes, progress, dataset, meta_extra).run()
+
+
+def subnormal_note(fraction: float | None) -> str | None:
+    if fraction is None or fraction < SUBNORMAL_WARN:
+        return None
+    return (f"{100 * fraction:.1f}% of the optimizer state is subnormal floats: on x86 CPUs this "
+            "slows the optimizer step several-fold. Compare with --flush-denormal.")
+
+
