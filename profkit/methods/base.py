@@ -18,6 +18,21 @@ class PhaseMarker(Protocol):
 
 
 @dataclass(frozen=True)
+class LayerEstimate:
+    """One layer's approximated quantity next to its exact value (for Theorem 7.2 analyses).
+
+    quantity: `activation` (forward, e.g. ALSH-approx), `grad_input` or `grad_weight`
+    (backward, e.g. MC-approx). layer: hidden-layer index from 0 (the output layer is
+    index hidden_layers). Tensors have the same shape.
+    """
+
+    layer: int
+    quantity: str
+    exact: torch.Tensor
+    estimate: torch.Tensor
+
+
+@dataclass(frozen=True)
 class NoParams:
     """A method without parameters of its own."""
 
@@ -65,6 +80,11 @@ class TrainingMethod:
     def evaluate(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log-probabilities (no sampling, no mask): evaluation is always exact."""
         return self.model(x)
+
+    def layer_estimates(self, x: torch.Tensor, y: torch.Tensor) -> list[LayerEstimate]:
+        """Run this method's approximation on the current weights for batch (x, y) and return
+        per-layer estimates beside the exact values, without training. Exact methods: []."""
+        return []
 
     def epoch_stats(self, epoch: int) -> list[dict[str, Any]]:
         """Rows for the `method_stats` table: dicts with layer, stat, value, diagnostic."""
