@@ -1,0 +1,77 @@
+"""PhaseTimer: disjoint named phases, `other` for the rest (invariants I1, I2)."""
+
+import time
+
+import numpy as np
+import pytest
+
+from profkit.phases import NullMarker, PhaseError, PhaseTimer
+from profkit.recorder import StepRecorder
+
+
+def test_nested_phase_is_an_error():
+    t = PhaseTimer(("a", "b"))
+    with pytest.raises(PhaseError, match="disjoint"):
+        with t("a"):
+            with t("b"):
+                pass
+
+
+def test_undeclared_phase_names_declared_ones():
+    t = PhaseTimer(("data", "forward"))
+    with pytest.raises(PhaseError, match="declared: data, forward"):
+        t("lsh_query")
+
+
+def test_other_is_reserved():
+    with pytest.raises(PhaseError):
+        PhaseTimer(("forward", "other"))
+
+
+def test_repeated_phase_accumulates_and_reset_clears():
+    t = PhaseTimer(("a",))
+    for _ in range(3):
+        with t("a"):
+            time.sleep(0.002)
+    assert t.acc[0] >= 6_000_000
+    t.reset()
+    assert t.acc == [0]
+
+
+def test_recorder_other_fills_the_step_exactly():
+    rec = StepRecorder(("data", "forward"), warmup_steps=1)
+    rec.clear(epoch=2, first_step=10)
+    rec.add(1000, [100, 600], 0.5, 20)
+    rec.add(2000, [300, 1500], 0.4, 20)
+    tables = rec.tables()
+    ph = tables["phases"]
+    walls = np.asarray(ph["wall_ns"]).reshape(2, 3)
+    assert walls[:, 2].tolist() == [300, 200]  # other = wall - named phases
+    assert walls.sum(axis=1).tolist() == [1000, 2000]
+    assert list(ph["phase"][:3]) == ["data", "forward", "other"]
+    assert tables["steps"]["warmup"].tolist() == [False, False]  # steps 10, 11 >= 1
+
+
+def test_listeners_are_told_outside_the_timed_interval():
+    seen = []
+
+    class L:
+        def enter(self, name):
+            seen.append(("enter", name))
+            time.sleep(0.01)
+
+        def exit(self, name):
+            seen.append(("exit", name))
+            time.sleep(0.01)
+
+    t = PhaseTimer(("a",), listeners=(L(),))
+    with t("a"):
+        pass
+    assert seen == [("enter", "a"), ("exit", "a")]
+    assert t.acc[0] < 5_000_000  # the listeners' 20 ms are not charged to the phase
+
+
+def test_null_marker_measures_nothing():
+    m = NullMarker()
+    with m("anything"):
+        pass
