@@ -11,6 +11,9 @@ COMMANDS: dict[str, str] = {
     "run": "run",
     "datasets": "datasets",
     "env": "env",
+    "report": "report",
+    "demo": "demo",
+    "sweep": "sweep",
 }
 
 
@@ -19,10 +22,11 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from profkit.config import ConfigError
     from profkit.data import DataFileError, DatasetUnavailableError, UnknownDatasetError
     from profkit.methods import UnknownMethodError
+    from profkit.probes import ProbeError
     from profkit.store import OutputDirError
 
     return (ConfigError, DataFileError, DatasetUnavailableError, UnknownDatasetError,
-            UnknownMethodError, OutputDirError, FileNotFoundError)
+            UnknownMethodError, OutputDirError, FileNotFoundError, ProbeError)
 
 
 def build_parser() -> argparse.ArgumentParser:

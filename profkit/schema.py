@@ -118,6 +118,25 @@ TABLES: dict[str, Table] = {
     )
 }
 
+# Tables written once per results directory (not per run): <results>/<name>.parquet.
+STUDY_TABLES: dict[str, Table] = {
+    "errorprop": Table("errorprop", "Per-layer estimation errors of approximate methods (§7), "
+                       "from profkit.errorprop.run_study.", (
+        _c("method", _STR, "approximate method or oracle that made the estimates"),
+        _c("trained_with", _STR, "method that trained the network's weights"),
+        _c("dataset", _STR, "dataset of the training and measurement batches"),
+        _c("depth", _I32, "hidden layers of the network"),
+        _c("width", _I32, "units per hidden layer"),
+        _c("batch_size", _I32, "samples in the measurement batch"),
+        _c("steps", _I64, "training steps before measuring"),
+        _c("seed", _I64, "seed of the weights, training order and measurement batch"),
+        _c("layer", _I32, "layer index from 0 (hidden_layers is the output layer)"),
+        _c("quantity", _STR, "`activation`, `grad_input` or `grad_weight`"),
+        _c("metric", _STR, "rel_error, node_rel_error_median, error_to_estimate_median, c_*"),
+        _c("value", _F64, "value of the metric (inf: no inactive part)", True),
+    )),
+}
+
 
 def table(name: str) -> Table:
     try:

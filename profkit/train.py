@@ -162,6 +162,7 @@ class Trainer:
         bar = _progress(self.progress, n_steps, f"epoch {epoch}")
         every = max(1, n_steps // 100)
         for s in range(n_steps):
+            self.ctx.step = self.step  # probes label what happens during this step with it
             t0 = perf_counter_ns()
             with data:
                 idx = perm[s * bs:(s + 1) * bs]

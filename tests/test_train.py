@@ -126,36 +126,43 @@ def test_phase_times_add_up_to_the_loop_on_fashion_mnist(tmp_path):
     t = load(r.path)
     ep = t["epochs"].iloc[0]
     assert t["phases"].wall_ns.sum() == t["steps"].wall_ns.sum() == ep.steps_wall_ns
-    assert ep.steps_wall_ns / ep.train_wall_ns == pytest.approx(1.0, abs=0.03)
+    assert ep.steps_wall_ns / ep.train_wall_ns == pytest.approx(1.0, abs=0.05)
 
 
 def _start(cfg_args: list[str], results: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "profkit", "run", "--dataset", "mnist-5k", "--width", "64",
+    cmd = [sys.executable, "-m", "profkit", "run", "--dataset", "digits", "--width", "64",
            "--hidden-layers", "1", "--batch-size", "1", "--epochs", "50", "--no-progress",
            "--results", str(results), *cfg_args]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _wait_for_first_epoch(results: Path, timeout: float) -> Path | None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for meta in results.glob("*/run.json"):
+            if json.loads(meta.read_text()).get("epochs_done", 0) >= 1:
+                return meta
+        time.sleep(0.1)
+    return None
+
+
 @pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 130), (signal.SIGINT, 130)])
 def test_signal_marks_interrupted_and_keeps_partial_epoch(tmp_path, sig, code):
     proc = _start([], tmp_path)
-    deadline = time.time() + 120
-    meta_path = None
-    while time.time() < deadline:  # wait until the first epoch is written
-        metas = list(tmp_path.glob("*/run.json"))
-        if metas and json.loads(metas[0].read_text()).get("epochs_done", 0) >= 1:
-            meta_path = metas[0]
-            break
-        time.sleep(0.2)
-    assert meta_path is not None, proc.communicate(timeout=5)
-    time.sleep(0.5)  # well inside epoch 1
-    os.kill(proc.pid, sig)
-    out, err = proc.communicate(timeout=60)
+    try:
+        meta_path = _wait_for_first_epoch(tmp_path, timeout=300)
+        assert meta_path is not None, "the run wrote no epoch within 300 s"
+        time.sleep(0.3)  # inside epoch 1 (an epoch of digits at batch 1 takes over a second)
+        os.kill(proc.pid, sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
     assert proc.returncode == code, err
     meta = json.loads(meta_path.read_text())
     assert meta["status"] == "interrupted"
     steps = RunDir(meta_path.parent).read("steps")
-    assert (steps.epoch == 0).sum() == 4000
+    assert (steps.epoch == 0).sum() == 1258
     assert (steps.epoch == 1).sum() > 0  # the partial epoch's steps were kept
     assert "interrupted" in out
 

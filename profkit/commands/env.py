@@ -23,5 +23,5 @@ def main(args: argparse.Namespace) -> int:
     print("\nmeasurement capabilities:")
     for cap in info["capabilities"]:
         mark = "yes" if cap["available"] else "NO "
-        print(f"  [{mark}] {cap['name']:<22} {cap['detail']}")
+        print(f"  [{mark}] {cap['name']:<26} {cap['detail']}")
     return 0

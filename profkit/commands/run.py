@@ -54,6 +54,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_config_arguments(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print run.json's summary as JSON")
+    p.add_argument("--probe", metavar="LIST",
+                   help="instruments, comma-separated: memory, perf, callgrind (see profkit env)")
+    p.add_argument("--profiler", metavar="NAME",
+                   help="one external profiler: py-spy, scalene or torch (timings not clean)")
+    p.add_argument("--native", action="store_true", help="py-spy: include native frames")
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -83,13 +88,14 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def main(args: argparse.Namespace) -> int:
+    from profkit.probes.launch import run_with_instruments
     from profkit.store import RunDir
     from profkit.summary import format_summary
-    from profkit.train import run
 
     cfg = config_from_args(args)
-    result = run(cfg, progress=not args.no_progress and sys.stderr.isatty())
-    meta = RunDir(result.path).read_meta()
-    meta["path"] = str(result.path)
+    progress = not args.no_progress and sys.stderr.isatty()
+    path, status = run_with_instruments(cfg, args.probe, args.profiler, args.native, progress)
+    meta = RunDir(path).read_meta()
+    meta["path"] = str(path)
     print(json.dumps(meta["summary"], indent=2) if args.json else format_summary(meta))
-    return {"complete": 0, "interrupted": 130, "diverged": 3}.get(result.status, 1)
+    return {"complete": 0, "interrupted": 130, "diverged": 3}.get(status, 1)

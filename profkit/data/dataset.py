@@ -30,18 +30,23 @@ class Dataset:
         return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
 
 
+Index = np.ndarray | slice
+
+
 def from_arrays(name: str, n_classes: int, x: np.ndarray, y: np.ndarray,
-                split: tuple[np.ndarray, np.ndarray, np.ndarray], scale: float,
+                split: tuple[Index, Index, Index], scale: float,
                 info: dict[str, Any], x_test: np.ndarray | None = None,
                 y_test: np.ndarray | None = None) -> Dataset:
-    """Build a Dataset from integer images `x` (n, ...) scaled by 1/`scale` and index splits.
+    """Build a Dataset from integer images `x` (n, ...) scaled by 1/`scale` and splits
+    (index arrays or slices).
 
     With `x_test`/`y_test` given, split[2] is ignored and the separate test set is used.
     """
     def feats(a: np.ndarray) -> torch.Tensor:
-        flat = a.reshape(len(a), -1).astype(np.float32)
-        flat *= np.float32(1.0 / scale)
-        return torch.from_numpy(flat)
+        flat = a.reshape(len(a), -1)  # (n, features), still integer pixels
+        out = np.empty(flat.shape, np.float32)
+        np.multiply(flat, np.float32(1.0 / scale), out=out)  # one pass: convert and scale
+        return torch.from_numpy(out)
 
     def labels(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(a.astype(np.int64))

@@ -8,23 +8,26 @@ from pathlib import Path
 
 import numpy as np
 
+from profkit.data.errors import DataFileError
+
 # Third byte of the magic number -> element type (the IDX specification).
 _DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-class DataFileError(ValueError):
-    """A data file is corrupt, truncated or not in the expected format."""
+def gunzip(raw: bytes, source: str) -> bytes:
+    """Decompressed gzip bytes; a truncated or damaged stream is a DataFileError."""
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error) as e:
+        raise DataFileError(f"{source}: cannot decompress ({e}); the file is corrupt or "
+                            "truncated. Delete it and fetch it again.") from None
 
 
 def read_bytes(path: Path) -> bytes:
     """File contents, gunzipped when the name ends in .gz; a truncated gzip is an error."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-        return gzip.decompress(raw) if path.suffix == ".gz" else raw
-    except (EOFError, OSError, zlib.error) as e:
-        raise DataFileError(f"{path}: cannot decompress ({e}); the file is corrupt or truncated. "
-                            "Delete it and fetch it again.") from None
+    raw = path.read_bytes()
+    return gunzip(raw, str(path)) if path.suffix == ".gz" else raw
 
 
 def parse_idx(data: bytes, source: str = "<bytes>", expect_ndim: int | None = None) -> np.ndarray:
@@ -45,7 +48,8 @@ def parse_idx(data: bytes, source: str = "<bytes>", expect_ndim: int | None = No
     if len(data) - header != expected:
         raise DataFileError(f"{source}: header promises {dims} ({expected} bytes of data) but the "
                             f"file holds {len(data) - header}; it is truncated or corrupt.")
-    return np.frombuffer(data, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+    arr = np.frombuffer(data, dtype, offset=header).reshape(dims)
+    return arr.astype(dtype.newbyteorder("="), copy=False)
 
 
 def read_idx(path: Path, expect_ndim: int | None = None) -> np.ndarray:

@@ -16,7 +16,8 @@ def stratified_split(labels: np.ndarray, fractions: tuple[float, float, float],
         idx = rng.permutation(np.flatnonzero(labels == c))
         n_tr = int(round(fractions[0] * len(idx)))
         n_va = int(round(fractions[1] * len(idx)))
-        for part, sl in zip(parts, (idx[:n_tr], idx[n_tr:n_tr + n_va], idx[n_tr + n_va:])):
+        cuts = (idx[:n_tr], idx[n_tr:n_tr + n_va], idx[n_tr + n_va:])
+        for part, sl in zip(parts, cuts, strict=True):
             part.append(sl)
     # Shuffle across classes too, so no consumer can see label-sorted order.
     return tuple(rng.permutation(np.concatenate(p)) for p in parts)  # type: ignore[return-value]

@@ -5,10 +5,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from profkit.methods.alsh import AlshApprox
 from profkit.methods.base import Standard, TrainingMethod
+from profkit.methods.dropout import Dropout
+from profkit.methods.mc import MCApprox
+from profkit.methods.standout import Standout
 
 METHODS: dict[str, type[TrainingMethod]] = {
     "standard": Standard,
+    "dropout": Dropout,
+    "adaptive-dropout": Standout,
+    "mc-approx": MCApprox,
+    "alsh-approx": AlshApprox,
 }
 
 

@@ -1,0 +1,105 @@
+"""Decision tree (§10.4): which method wins each leaf, from measured accuracy and time.
+
+Leaves: batch 1 ("SGD") vs batch > 1 ("mini-batch"), crossed with shallow (<= 4 hidden layers)
+vs deep. Within a leaf and dataset, a candidate is a (method, batch size); the winner is the
+fastest candidate whose mean test accuracy is within `tolerance_pct` points of the best.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analyses.labels import SHALLOW_MAX, run_label
+from analyses.results import GROUP_KEYS
+
+LEAVES = (("mini-batch", "shallow"), ("mini-batch", "deep"), ("SGD", "shallow"),
+          ("SGD", "deep"))
+# The paper's tree: leaf -> (its answer, the method that answer names or None for open problem)
+PAPER_TREE = {
+    ("mini-batch", "shallow"): ("MC-approx (§9.3, Table 4)", "mc-approx"),
+    ("mini-batch", "deep"): ("MC-approx (§9.3, Table 4)", "mc-approx"),
+    ("SGD", "shallow"): ("ALSH-approx with parallel computing; open problem without (Table 3)",
+                         None),
+    ("SGD", "deep"): ("open problem (Figure 3)", None),
+}
+DEFAULT_TOLERANCE_PCT = 2.0
+OPEN = "open problem"
+
+
+def leaf_of(batch_size: int, hidden_layers: int) -> tuple[str, str]:
+    setting = "SGD" if int(batch_size) == 1 else "mini-batch"
+    depth = "shallow" if int(hidden_layers) <= SHALLOW_MAX else "deep"
+    return setting, depth
+
+
+def candidates(acc_table: pd.DataFrame, phase_table: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset, leaf and (method, batch size): mean test accuracy (%), median total seconds
+    per epoch, and the depths they cover."""
+    t = phase_table[phase_table["phase"] == "total"].set_index(GROUP_KEYS)["s_per_epoch"]
+    c = acc_table.join(t, on=GROUP_KEYS)
+    leaves = [leaf_of(b, h) for b, h in zip(c["batch_size"], c["hidden_layers"], strict=True)]
+    c["setting"], c["depth"] = [x[0] for x in leaves], [x[1] for x in leaves]
+    g = c.groupby(["dataset", "setting", "depth", "method", "batch_size"], as_index=False)
+    out = g.agg(test_pct=("test_pct", "mean"), s_per_epoch=("s_per_epoch", "median"),
+                depths=("hidden_layers", lambda s: ",".join(map(str, sorted(set(s))))),
+                n_configs=("test_pct", "size"))
+    out["candidate"] = [run_label(m, b) for m, b in
+                        zip(out["method"], out["batch_size"], strict=True)]
+    return out
+
+
+def judge(cands: pd.DataFrame, tolerance_pct: float = DEFAULT_TOLERANCE_PCT) -> pd.DataFrame:
+    """Adds `within_tolerance` and `winner` to each candidate, leaf by leaf."""
+    parts = [_judge_leaf(g, tolerance_pct)
+             for _, g in cands.groupby(["dataset", "setting", "depth"])]
+    cols = [*cands.columns, "within_tolerance", "winner"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
+
+def _judge_leaf(g: pd.DataFrame, tol: float) -> pd.DataFrame:
+    g = g.copy()
+    best = g["test_pct"].max()
+    g["within_tolerance"] = g["test_pct"] >= best - tol
+    ok = g[g["within_tolerance"]]
+    timed = ok[ok["s_per_epoch"].notna()]
+    pick = timed["s_per_epoch"].idxmin() if len(timed) else (
+        ok["test_pct"].idxmax() if len(ok) else None)
+    g["winner"] = g.index == pick
+    return g
+
+
+def leaves(judged: pd.DataFrame, datasets: list[str]) -> pd.DataFrame:
+    """One row per dataset and leaf: the measured winner (or that there is no data), the
+    paper's answer and whether they agree."""
+    rows = [_leaf_row(judged, d, s, dep) for d in datasets for s, dep in LEAVES]
+    return pd.DataFrame(rows)
+
+
+def _leaf_row(judged: pd.DataFrame, dataset: str, setting: str, depth: str) -> dict:
+    g = judged[(judged["dataset"] == dataset) & (judged["setting"] == setting)
+               & (judged["depth"] == depth)]
+    paper, paper_method = PAPER_TREE[(setting, depth)]
+    row = {"dataset": dataset, "setting": setting, "depth": depth, "paper": paper,
+           "candidates": len(g)}
+    if g.empty:
+        return {**row, "winner": None, "method": None, "evidence": "no runs in this leaf",
+                "agrees": None}
+    w = g[g["winner"]].iloc[0]
+    evidence = (f"{w['test_pct']:.1f}% test accuracy, " + _secs(w["s_per_epoch"])
+                + f"; {len(g)} candidate(s), depths {w['depths']}")
+    return {**row, "winner": w["candidate"], "method": w["method"], "evidence": evidence,
+            "agrees": _agrees(w["method"], paper_method, g)}
+
+
+def _secs(s) -> str:
+    return "no timing" if pd.isna(s) else f"{s:.3g} s/epoch"
+
+
+def _agrees(method: str, paper_method: str | None, g: pd.DataFrame) -> bool | None:
+    """Paper names a method: agree when it won. Open problem: agree when no sampling method
+    beat Standard (Standard won); unknown when Standard was not run in the leaf."""
+    if paper_method is not None:
+        return method == paper_method
+    if "standard" not in set(g["method"]):
+        return None
+    return method == "standard"

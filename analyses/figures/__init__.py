@@ -1,0 +1,1 @@
+"""Figures drawn from analysis outputs (matplotlib, Agg); each returns a Figure or None if empty."""

@@ -1,0 +1,93 @@
+"""Findings: the few sentences a reader needs first, generated from the computed analyses."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analyses.labels import PAPER_METHODS, method_title, run_label
+
+
+def findings(c) -> list[str]:
+    out = [_coverage(c.runs)]
+    out += _speed(c.phase_table) + _phase_shares(c.phase_table) + _accuracy(c.acc_table)
+    out += _decision(c.leaves) + [_paper(c.comparison), _memory(c.growth), _warnings(c.warnings)]
+    return [s for s in out if s]
+
+
+def _coverage(runs: pd.DataFrame) -> str:
+    have = [m for m in PAPER_METHODS if m in set(runs["method"])]
+    miss = [method_title(m) for m in PAPER_METHODS if m not in have]
+    s = (f"{len(runs)} runs of {len(have)} of the paper's 5 methods "
+         f"({', '.join(method_title(m) for m in have) or 'none'}).")
+    return s + (f" Not run (no results): {', '.join(miss)}." if miss else "")
+
+
+def _speed(table: pd.DataFrame) -> list[str]:
+    t = table[(table["phase"] == "total")]
+    out = []
+    for (d, b, h), g in t.groupby(["dataset", "batch_size", "hidden_layers"]):
+        if len(g) < 2:
+            continue
+        f = g.loc[g["s_per_epoch"].idxmin()]
+        ratio = "" if pd.isna(f["ratio"]) else f" ({f['ratio']:.2f}x Standard)"
+        out.append(f"Fastest at batch {b}, {h} hidden layers on {d}: "
+                   f"{run_label(f['method'], b)}, {f['s_per_epoch']:.3g} s/epoch{ratio}.")
+    return out[:6]
+
+
+def _phase_shares(table: pd.DataFrame) -> list[str]:
+    t = table[~table["phase"].isin(["total"])].dropna(subset=["share"])
+    if t.empty:
+        return []
+    top = t.loc[t.groupby(["method", "batch_size"])["share"].idxmax()]
+    parts = [f"{run_label(r.method, r.batch_size)}: {r.phase} {100 * r.share:.0f}%"
+             for r in top.itertuples()]
+    other = t[t["phase"] == "other"]["share"].max()
+    s = "Largest phase per method (share of step time): " + "; ".join(parts) + "."
+    if pd.notna(other):
+        s += f" Unattributed time (`other`) is at most {100 * other:.1f}% of a step."
+    return [s]
+
+
+def _accuracy(acc: pd.DataFrame) -> list[str]:
+    out = []
+    for d, g in acc.dropna(subset=["test_pct"]).groupby("dataset"):
+        b = g.loc[g["test_pct"].idxmax()]
+        out.append(f"Most accurate on {d}: {run_label(b['method'], b['batch_size'])} with "
+                   f"{int(b['hidden_layers'])} hidden layers, {b['test_pct']:.1f}% test "
+                   f"accuracy after {int(b['epochs_run'])} epoch(s).")
+    return out
+
+
+def _decision(leaves: pd.DataFrame) -> list[str]:
+    lv = leaves.dropna(subset=["winner"])
+    if lv.empty:
+        return ["Decision tree: no leaf has runs."]
+    parts = [f"{r.setting}/{r.depth} ({r.dataset}): {r.winner}"
+             + {True: " (agrees with the paper)", False: " (paper: " + r.paper + ")"}.get(
+                 r.agrees, "") for r in lv.itertuples()]
+    return ["Decision-tree winners: " + "; ".join(parts) + "."]
+
+
+def _paper(cmp: pd.DataFrame) -> str:
+    if cmp.empty:
+        return "No measured value has a published counterpart."
+    n_ok = int(cmp["comparable"].sum())
+    return (f"{len(cmp)} measured values have a published counterpart; {n_ok} are like for "
+            f"like (see the comparison section for why the others are not).")
+
+
+def _memory(growth: pd.DataFrame) -> str:
+    g = growth.dropna(subset=["growth_mb"])
+    if g.empty:
+        return "Memory growth: not measurable from these runs (no memory-probe samples)."
+    r = g.loc[g["growth_mb"].idxmax()]
+    return (f"Largest RSS growth: {run_label(r['method'], r['batch_size'])} "
+            f"+{r['growth_mb']:.1f} MB over training.")
+
+
+def _warnings(w: pd.DataFrame) -> str:
+    if w.empty:
+        return "No warnings."
+    kinds = ", ".join(f"{n} {k}" for k, n in w["kind"].value_counts().items())
+    return f"Warnings: {kinds} (see Warnings)."

@@ -1,0 +1,149 @@
+"""Runtime: seconds per epoch by phase, per-step medians with intervals, ratios to Standard.
+
+Every phase is kept, `other` included; `diagnostic` is not training time and is left out.
+An epoch cut short by a step cap is extrapolated to a full epoch from its steady-state
+(non-warm-up) mean step time, and flagged `extrapolated`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analyses import stats
+from analyses.labels import REFERENCE
+from analyses.results import GROUP_KEYS, MATCH_KEYS, run_keys
+
+DIAGNOSTIC, TOTAL = "diagnostic", "total"
+FIRST_PHASES = ("data", "forward", "backward", "optimizer")
+
+
+def phase_order(names) -> list[str]:
+    """data, forward, backward, optimizer, method-specific phases, other, total."""
+    names = set(names)
+    head = [p for p in FIRST_PHASES if p in names]
+    tail = [p for p in ("other", TOTAL) if p in names]
+    return head + sorted(names - set(head) - set(tail)) + tail
+
+
+def training_phases(phases: pd.DataFrame) -> pd.DataFrame:
+    """Phase rows that are training time, plus a `total` row per step (their sum)."""
+    ph = phases[phases["phase"] != DIAGNOSTIC]
+    tot = ph.groupby(["run_id", "epoch", "step"], as_index=False).agg(
+        wall_ns=("wall_ns", "sum"), warmup=("warmup", "first"))
+    tot["phase"] = TOTAL
+    return pd.concat([ph[tot.columns], tot], ignore_index=True)
+
+
+def epoch_phase_seconds(phases: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Per run, epoch and phase: seconds (per full epoch), steps seen, extrapolated or not."""
+    keys = ["run_id", "epoch", "phase"]
+    ph = training_phases(phases)
+    out = ph.groupby(keys, as_index=False).agg(wall_ns=("wall_ns", "sum"),
+                                               n_steps=("wall_ns", "size"))
+    steady = ph[~ph["warmup"].astype(bool)].groupby(keys)["wall_ns"].mean().rename("steady_ns")
+    out = out.join(steady, on=keys).merge(runs[["run_id", "full_epoch_steps"]], on="run_id",
+                                          how="left")
+    full = pd.to_numeric(out["full_epoch_steps"], errors="coerce")
+    out["extrapolated"] = full.notna() & (out["n_steps"] < full)
+    per_step = out["steady_ns"].fillna(out["wall_ns"] / out["n_steps"])
+    out["seconds"] = np.where(out["extrapolated"], per_step * full, out["wall_ns"]) / 1e9
+    return out.drop(columns=["steady_ns"])
+
+
+def step_phase_stats(phases: pd.DataFrame, runs: pd.DataFrame,
+                     extrapolated_runs: set[str] = frozenset()) -> pd.DataFrame:
+    """Per run and phase: median ms per non-warm-up step with a bootstrap CI, mean, CV, and a
+    bootstrap CI of seconds per full epoch: over all steps (warm-up included, as the measured
+    epoch is), or over steady steps for runs whose epochs were extrapolated."""
+    ph = training_phases(phases)
+    full = runs.set_index("run_id")["full_epoch_steps"]
+    rows = [_step_row(rid, phase, g, full.get(rid), rid in extrapolated_runs)
+            for (rid, phase), g in ph.groupby(["run_id", "phase"])]
+    cols = ["run_id", "phase", "n_steps", "median_ms", "median_lo_ms", "median_hi_ms",
+            "mean_ms", "cv", "epoch_lo_s", "epoch_hi_s"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _step_row(run_id: str, phase: str, g: pd.DataFrame, full_steps, steady_only: bool) -> dict:
+    all_ms = g["wall_ns"].to_numpy() / 1e6
+    ms = all_ms[~g["warmup"].to_numpy(dtype=bool)]
+    ms = ms if len(ms) else all_ms
+    lo, hi = stats.bootstrap_ci(ms)
+    mlo, mhi = stats.bootstrap_ci(ms if steady_only else all_ms, stat=np.mean)
+    scale = float(full_steps) / 1e3 if pd.notna(full_steps) else np.nan
+    return {"run_id": run_id, "phase": phase, "n_steps": len(ms), "median_ms": np.median(ms),
+            "median_lo_ms": lo, "median_hi_ms": hi, "mean_ms": ms.mean(), "cv": stats.cv(ms),
+            "epoch_lo_s": mlo * scale, "epoch_hi_s": mhi * scale}
+
+
+def phase_table(epoch_seconds: pd.DataFrame, step_stats: pd.DataFrame,
+                runs: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration and phase: seconds per epoch (median over runs of each run's mean over
+    epochs) with a 95% CI: t over repeats when there are >= 2, else bootstrap over steps."""
+    per_run = epoch_seconds.groupby(["run_id", "phase"], as_index=False).agg(
+        seconds=("seconds", "mean"), n_epochs=("epoch", "size"),
+        extrapolated=("extrapolated", "any"))
+    per_run = per_run.merge(step_stats[["run_id", "phase", "median_ms", "epoch_lo_s",
+                                        "epoch_hi_s"]], on=["run_id", "phase"], how="left")
+    per_run = per_run.merge(run_keys(runs), on="run_id")
+    if per_run.empty:
+        return pd.DataFrame(columns=[*GROUP_KEYS, "phase", "s_per_epoch", "ci_lo", "ci_hi",
+                                     "ci_method", "median_step_ms", "n_runs", "n_epochs",
+                                     "extrapolated", "repeat_cv", "share"])
+    rows = [_group_row(k, g) for k, g in per_run.groupby([*GROUP_KEYS, "phase"], dropna=False)]
+    out = pd.DataFrame(rows)
+    totals = out[out["phase"] == TOTAL].set_index(GROUP_KEYS)["s_per_epoch"]
+    out["share"] = out["s_per_epoch"] / out.join(totals.rename("_t"), on=GROUP_KEYS)["_t"]
+    return out
+
+
+def _group_row(key: tuple, g: pd.DataFrame) -> dict:
+    row = dict(zip([*GROUP_KEYS, "phase"], key, strict=True))
+    s = g["seconds"].to_numpy()
+    if len(s) >= 2:
+        lo, hi = stats.t_ci(s)
+        how = f"t over {len(s)} repeats"
+    else:
+        lo, hi = g["epoch_lo_s"].iloc[0], g["epoch_hi_s"].iloc[0]
+        how = "bootstrap over steps"
+    row.update(s_per_epoch=float(np.median(s)), ci_lo=lo, ci_hi=hi, ci_method=how,
+               median_step_ms=float(g["median_ms"].median()), n_runs=len(s),
+               n_epochs=int(g["n_epochs"].sum()), extrapolated=bool(g["extrapolated"].any()),
+               repeat_cv=stats.cv(s))
+    return row
+
+
+def ratio_to_standard(table: pd.DataFrame) -> pd.DataFrame:
+    """Adds `standard_s` and `ratio` (s_per_epoch / Standard's at the same dataset, batch size,
+    depth, width, flush and optimizer implementation, same phase); NA when Standard is absent."""
+    ref = table[table["method"] == REFERENCE]
+    ref = ref.groupby([*MATCH_KEYS, "phase"], dropna=False)["s_per_epoch"].median()
+    out = table.join(ref.rename("standard_s"), on=[*MATCH_KEYS, "phase"])
+    out["ratio"] = out["s_per_epoch"] / out["standard_s"]
+    return out
+
+
+def depth_runtime(table: pd.DataFrame) -> pd.DataFrame:
+    """Total seconds per epoch by method, batch size and depth (the paper's Figure 8)."""
+    t = table[table["phase"] == TOTAL]
+    cols = [*GROUP_KEYS, "s_per_epoch", "ci_lo", "ci_hi", "extrapolated"]
+    return t[cols].sort_values(["dataset", "method", "batch_size", "hidden_layers"])
+
+
+def accuracy_vs_time(epochs: pd.DataFrame, epoch_seconds: pd.DataFrame,
+                     runs: pd.DataFrame) -> pd.DataFrame:
+    """Per run and epoch: cumulative measured training seconds and accuracy (Figure 9).
+    Measured (not extrapolated) time: a capped epoch counts what it really took."""
+    t = epoch_seconds[epoch_seconds["phase"] == TOTAL][["run_id", "epoch", "wall_ns"]]
+    out = epochs[["run_id", "epoch", "val_accuracy", "test_accuracy"]].merge(
+        t, on=["run_id", "epoch"], how="inner").sort_values(["run_id", "epoch"])
+    out["train_s"] = out.groupby("run_id")["wall_ns"].cumsum() / 1e9
+    return out.drop(columns=["wall_ns"]).merge(run_keys(runs), on="run_id")
+
+
+def batch_effects(table: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration: batch size, seconds per epoch and final accuracy (Figures 10-11)."""
+    t = table[table["phase"] == TOTAL][[*GROUP_KEYS, "s_per_epoch", "extrapolated"]]
+    acc = final.groupby(GROUP_KEYS, dropna=False)[["val_accuracy", "test_accuracy"]].mean()
+    return t.join(acc, on=GROUP_KEYS).sort_values(["dataset", "method", "batch_size"])

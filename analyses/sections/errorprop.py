@@ -1,0 +1,52 @@
+"""The error-propagation section (§7), from analyses.errorprop.errorprop_section's dict."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analyses.computed import Computed
+from analyses.sections import Section
+from analyses.tables import html_table, num
+
+TITLES = {"theory": "Theorem 7.2: relative error after k layers",
+          "paper_table": "The paper's §7 table checked against the formula",
+          "theory_comparison": "Measured per-layer error beside the theory (c estimated)",
+          "measured": "Measured per-layer estimation error",
+          "recall_by_layer": "ALSH active-set recall by layer",
+          "recall": "ALSH active-set recall by layer and epoch"}
+MAX_ROWS = 60
+
+
+def build(c: Computed) -> Section:
+    sec = Section("errorprop", "Error propagation (§7)",
+                  "Theorem 7.2's curve for a given c and the measured per-layer relative error "
+                  "of the approximate methods (analyses/errorprop.py).")
+    try:
+        from analyses import errorprop
+    except ImportError as e:
+        sec.missing.append(f"error-propagation analysis unavailable: {e}")
+        return sec
+    frames = dict(c.frames)
+    if c.results.path is not None:
+        frames["errorprop"] = errorprop.read_study(c.results.path)
+    try:
+        out = errorprop.errorprop_section(frames)
+    except Exception as e:  # another module's failure must not lose the rest of the report
+        sec.missing.append(f"error-propagation analysis failed: {type(e).__name__}: {e}")
+        return sec
+    _fill(sec, out)
+    return sec
+
+
+def _fill(sec: Section, out: dict) -> None:
+    from matplotlib.figure import Figure
+
+    for key, val in out.items():
+        title = TITLES.get(key, key.replace("_", " "))
+        if isinstance(val, Figure):
+            sec.figure(val, title)
+        elif isinstance(val, pd.DataFrame) and len(val):
+            fmts = {col: num(4) for col in val.columns if val[col].dtype.kind == "f"}
+            sec.table(html_table(val, {col: str(col) for col in val.columns}, fmts,
+                                 max_rows=MAX_ROWS), title)
+    sec.missing.extend(out.get("notes", []))

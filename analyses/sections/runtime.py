@@ -1,0 +1,122 @@
+"""The runtime section: Tables 3-4 with every phase, ratios to Standard, Figures 8-11."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analyses import runtime
+from analyses.computed import Computed
+from analyses.figures import runtime as rfig
+from analyses.labels import run_label
+from analyses.results import GROUP_KEYS
+from analyses.sections import Section
+from analyses.tables import drop_constant, fixed, html_table, num
+
+CONFIG_COLS = {"config": "method (setting)", "dataset": "dataset", "hidden_layers": "hidden layers",
+               "width": "width", "flush_denormal": "flush denormal",
+               "optimizer_impl": "optimizer impl", "variant": "variant"}
+OPTIONAL = ["dataset", "hidden_layers", "width", "flush_denormal", "optimizer_impl", "variant"]
+
+
+def with_config(df: pd.DataFrame) -> pd.DataFrame:
+    labels = [run_label(m, b) for m, b in zip(df["method"], df["batch_size"], strict=True)]
+    return df.assign(config=labels)
+
+
+def _wide(table: pd.DataFrame, value: str) -> pd.DataFrame:
+    w = table.set_index([*GROUP_KEYS, "phase"])[value].unstack("phase")
+    w = w[runtime.phase_order(w.columns)].reset_index()
+    return with_config(w).sort_values(["dataset", "hidden_layers", "batch_size", "method"])
+
+
+def _paper_cols(c: Computed) -> pd.DataFrame:
+    """Paper's Table 3/4 totals keyed like the measured configurations."""
+    cmp = c.comparison[c.comparison["metric"].isin(["epoch_total", "feedforward",
+                                                     "backpropagation"])]
+    if cmp.empty:
+        return pd.DataFrame(columns=["dataset", "method", "batch_size", "hidden_layers",
+                                     "width", "variant"])
+    cmp = cmp.rename(columns={"profkit_dataset": "ds", "profkit_method": "m"})
+    w = cmp.pivot_table(index=["ds", "m", "batch_size", "hidden_layers", "width", "variant"],
+                        columns="metric", values="paper", aggfunc="first").reset_index()
+    w = w.rename(columns={"ds": "dataset", "m": "method", "epoch_total": "paper_total",
+                          "feedforward": "paper_ff", "backpropagation": "paper_bp"})
+    w["hidden_layers"] = w["hidden_layers"].astype(int)
+    return w
+
+
+def phase_seconds_table(c: Computed) -> str:
+    t = c.phase_table
+    wide = _wide(t, "s_per_epoch")
+    tot = t[t["phase"] == "total"].set_index(GROUP_KEYS)[["ci_lo", "ci_hi", "ratio",
+                                                          "extrapolated", "ci_method"]]
+    wide = wide.join(tot, on=GROUP_KEYS)
+    keys = ["dataset", "method", "batch_size", "hidden_layers", "width", "variant"]
+    wide = wide.merge(_paper_cols(c), on=keys, how="left")
+    phases = [p for p in runtime.phase_order(t["phase"].unique())]
+    cols = {**CONFIG_COLS, **{p: f"{p} s" for p in phases},
+            "ci_lo": "total 95% CI lo", "ci_hi": "total 95% CI hi",
+            "ratio": "total / Standard", "extrapolated": "extrapolated",
+            "paper_ff": "paper feedforward s", "paper_bp": "paper backprop s",
+            "paper_total": "paper total s"}
+    cols, note = drop_constant(cols, wide, OPTIONAL)
+    fmts = {p: num(3) for p in phases} | {"ci_lo": num(3), "ci_hi": num(3), "ratio": fixed(2),
+                                          "paper_ff": num(4), "paper_bp": num(4),
+                                          "paper_total": num(4)}
+    return html_table(wide, cols, fmts) + (f'<p class="note">{note}</p>' if note else "")
+
+
+def ratio_table(c: Computed) -> str:
+    wide = _wide(c.phase_table, "ratio")
+    phases = runtime.phase_order(c.phase_table["phase"].unique())
+    cols, note = drop_constant({**CONFIG_COLS, **{p: p for p in phases}}, wide, OPTIONAL)
+    return html_table(wide, cols, {p: fixed(2) for p in phases}) + (
+        f'<p class="note">{note}</p>' if note else "")
+
+
+def step_table(c: Computed) -> str:
+    """Per run: each phase's median ms per step with its bootstrap 95% CI, one cell per phase."""
+    s = c.step_stats.merge(c.runs[["run_id", *GROUP_KEYS, "repeat"]], on="run_id")
+    s = s.assign(cell=[f"{m:.3g} [{lo:.3g}, {hi:.3g}]" for m, lo, hi in
+                       zip(s["median_ms"], s["median_lo_ms"], s["median_hi_ms"], strict=True)])
+    w = s.set_index([*GROUP_KEYS, "repeat", "n_steps", "phase"])["cell"].unstack("phase")
+    phases = runtime.phase_order(w.columns)
+    w = with_config(w[phases].reset_index()).sort_values(
+        ["dataset", "hidden_layers", "batch_size", "method", "repeat"])
+    cols = {**CONFIG_COLS, "repeat": "repeat", "n_steps": "steps", **{p: p for p in phases}}
+    cols, note = drop_constant(cols, w, [*OPTIONAL, "repeat", "n_steps"])
+    return html_table(w, cols) + (f'<p class="note">{note}</p>' if note else "")
+
+
+def build(c: Computed) -> Section:
+    sec = Section("runtime", "Runtime: where the time of a training step goes (Tables 3-4, "
+                  "Figures 8-11)",
+                  "Seconds per epoch by phase. Every phase is timed, so the columns add up to "
+                  "the total (the paper's tables show feedforward and backpropagation only and "
+                  "leave most of the total unexplained). Capped runs are extrapolated to a full "
+                  "epoch from their steady-state step time. CI: Student t over repeats when a "
+                  "configuration has >= 2, else bootstrap over steps.")
+    if c.phase_table.empty:
+        sec.missing.append("no phase timings (phases table is empty)")
+        return sec
+    sec.table(phase_seconds_table(c), "Seconds per epoch by phase, with the paper's values")
+    sec.table(ratio_table(c), "Ratio to Standard at the same dataset, batch size, depth, width",
+              "— where Standard was not run at that setting.")
+    sec.table(step_table(c), "Per-step phase times, ms (warm-up excluded): median [bootstrap "
+              "95% CI]")
+    _figures(sec, c)
+    return sec
+
+
+def _figures(sec: Section, c: Computed) -> None:
+    sec.figure(rfig.phase_bars(c.phase_table), "Seconds per epoch by phase")
+    depth = runtime.depth_runtime(c.phase_table)
+    sec.figure(rfig.depth_lines(depth) if depth["hidden_layers"].nunique() > 1 else None,
+               "Figure 8: runtime vs depth",
+               missing="Figure 8 (runtime vs depth) needs runs at >= 2 depths")
+    avt = runtime.accuracy_vs_time(c.frames["epochs"], c.epoch_seconds, c.runs)
+    sec.figure(rfig.accuracy_vs_time(avt), "Figure 9: accuracy vs training time",
+               "Cumulative measured training time (not extrapolated).")
+    be = runtime.batch_effects(c.phase_table, c.final)
+    sec.figure(rfig.batch_effects(be), "Figures 10-11: batch-size effects",
+               missing="Figures 10-11 (batch-size effects) need runs at >= 2 batch sizes")

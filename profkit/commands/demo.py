@@ -1,0 +1,123 @@
+"""Run every registered method briefly on the embedded mnist-5k data, then write the HTML report.
+
+Example: profkit demo --results results/demo -o reports/demo.html
+Each run is capped at --steps training steps; batch 20 runs cover whole epochs, batch 1 runs a
+fraction of one (its epoch time is extrapolated and the report says so). Complete runs already
+in --results are reused, so an interrupted demo resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import sys
+import time
+from pathlib import Path
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        msg = f"expected comma-separated integers, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--results", default="results/demo", help="results directory "
+                   "(default results/demo)")
+    p.add_argument("-o", "--output", default="reports/demo.html", help="report file "
+                   "(default reports/demo.html)")
+    p.add_argument("--steps", type=int, default=400, help="training steps per run (default 400)")
+    p.add_argument("--width", type=int, default=256, help="hidden units per layer (default 256; "
+                   "the paper: 1000)")
+    p.add_argument("--depths", type=_ints, default=(1, 3, 5),
+                   help="hidden-layer counts (default 1,3,5: shallow and deep)")
+    p.add_argument("--batch-sizes", type=_ints, default=(1, 20),
+                   help="batch sizes (default 1,20: the paper's S and M)")
+    p.add_argument("--methods", default="all",
+                   help="comma-separated methods (default: every registered method)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads per run (default 1: the paper's one CPU without "
+                        "parallelisation; also immune to oversubscription on a busy machine)")
+    p.add_argument("--dataset", default="mnist-5k", help="dataset (default mnist-5k, embedded)")
+    p.add_argument("--no-report", action="store_true", help="only run, do not write the report")
+
+
+def plan(args: argparse.Namespace, n_train: int) -> list:
+    """The demo's RunConfigs: the paper's settings (paper_config) scaled down."""
+    from profkit.config import ConfigError, paper_config
+    from profkit.methods import METHODS, get_method
+
+    methods = list(METHODS) if args.methods == "all" else args.methods.split(",")
+    for m in methods:
+        get_method(m)  # unknown name -> error listing the valid ones
+    if args.steps < 1:
+        raise ConfigError(f"--steps must be >= 1, got {args.steps}")
+    cfgs = []
+    for m in methods:
+        for b in args.batch_sizes:
+            epochs = max(1, math.ceil(args.steps / math.ceil(n_train / b)))
+            for h in args.depths:
+                cfgs.append(paper_config(m, args.dataset, batch_size=b, hidden_layers=h,
+                                         width=args.width, epochs=epochs, max_steps=args.steps,
+                                         warmup_steps=min(20, args.steps // 5),
+                                         threads=args.threads,
+                                         results=args.results))
+    return cfgs
+
+
+def _done(run_dir: Path) -> bool:
+    try:
+        return json.loads((run_dir / "run.json").read_text()).get("status") == "complete"
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
+def run_one(cfg, ds, i: int, n: int) -> str:
+    """Run (or reuse) one config; returns its status."""
+    from profkit.train import run
+
+    run_dir = Path(cfg.results) / cfg.run_id
+    tag = f"[{i}/{n}] {cfg.method} batch {cfg.batch_size}, {cfg.hidden_layers} hidden layers"
+    if _done(run_dir):
+        print(f"{tag}: reusing complete run", flush=True)
+        return "complete"
+    if run_dir.exists():  # a partial run of this very config: start it again
+        shutil.rmtree(run_dir)
+    t0 = time.perf_counter()
+    try:
+        res = run(cfg, progress=False, dataset=ds)
+        acc = res.summary.get("test_accuracy")
+        acc_s = f", test accuracy {100 * acc:.1f}%" if acc is not None else ""
+        print(f"{tag}: {res.status} in {time.perf_counter() - t0:.1f} s{acc_s}", flush=True)
+        return res.status
+    except Exception as e:  # one broken method must not stop the demo; the report shows it
+        print(f"{tag}: failed ({type(e).__name__}: {e})", file=sys.stderr, flush=True)
+        return "failed"
+
+
+def main(args: argparse.Namespace) -> int:
+    from profkit.data import load_dataset
+    from profkit.store import check_writable
+
+    check_writable(Path(args.results))
+    ds = load_dataset(args.dataset)
+    cfgs = plan(args, len(ds.y_train))
+    print(f"demo: {len(cfgs)} runs of at most {args.steps} steps on {args.dataset} "
+          f"into {args.results}", flush=True)
+    t0 = time.perf_counter()
+    for i, cfg in enumerate(cfgs, 1):
+        if run_one(cfg, ds, i, len(cfgs)) == "interrupted":  # SIGTERM/Ctrl-C stops the demo
+            print("demo: interrupted; run it again to resume", file=sys.stderr)
+            return 130
+    print(f"demo: training done in {time.perf_counter() - t0:.0f} s", flush=True)
+    if args.no_report:
+        return 0
+    from analyses.report import write_report
+
+    out = write_report(args.results, args.output, title=f"profkit demo ({args.dataset})")
+    print(f"report written: {out}")
+    return 0

@@ -1,0 +1,324 @@
+"""ALSH-approx (Spring & Shrivastava 2017, as set up in the paper's §5.2): hashed active sets.
+
+Per hidden layer, an asymmetric-LSH index (profkit.lsh) over the layer's units' incoming weight
+vectors (rows of nn.Linear.weight, (out, in); the paper's columns of W) picks an active set of
+at most `cap_fraction` of the units for each input: the union of the input's L buckets in table
+order up to the cap, padded with uniformly random units to the cap. Only the active units are
+computed, back-propagated and updated: their weight rows (and the next layer's matching input
+columns) are gathered with index_select inside autograd, so forward and backward are small
+matmuls. The output layer is dense over classes (on the active columns). Evaluation is exact.
+
+Batches (`batch_mode`). Each sample queries its own active set. `union` (default, as SLIDE and
+MONGOOSE) computes the whole batch on the union of the samples' sets, so a sample also sees
+units found for the others (at batch b up to b * cap units); `union-capped` keeps the `cap`
+units retrieved by most samples (random tie-break), so the computed size stays at the cap. At
+batch 1 both are the paper's algorithm.
+
+Rebuilds (`lsh_rebuild` phase): every unit is re-hashed with its current weights every
+`rebuild_every_early` samples until `rebuild_early_until` samples, then every `rebuild_every`
+samples (paper: 100, 10000, 1000), and once at each epoch end; the trainer has no epoch-end
+hook inside timed phases, so epoch_stats() flags it and the next step performs it.
+
+Gradients and optimizer. The gathered weights are small leaf tensors (SubsetGrads), so the
+backward phase computes only the active entries' gradients. Default: the run's torch optimizer
+on the whole model, as the paper's protocol (Adam): its step writes those gradients into dense
+.grad tensors that are zero elsewhere, and Adam then reads and writes every parameter and both
+moment buffers, so the optimizer phase costs about what Standard's does and inactive weights
+keep moving through their Adam momentum. `sparse_update=true` instead updates only the touched
+entries (active rows x active input columns, their biases, the output layer's active columns)
+with a lazy Adam/SGD of the same hyperparameters, like torch.optim.SparseAdam: moments of
+untouched entries neither decay nor move their weights, and bias correction uses the global
+step count. With every unit active both equal Standard.
+
+`as_published=true` reproduces the published code's cost defect for comparison: a dense matmul
+with a zeroed copy of the inactive rows (same numbers, no saving). Its other defects are not
+reproduced (double forward, weight normalisation overwriting the init, batch-1 only).
+
+Statistics (epoch_stats): active_set_mean (units computed per step and layer), bucket_fraction
+(share of a sample's active set that came from buckets rather than padding), and on every
+`recall_every`-th step, inside the `diagnostic` phase, recall_topk: the share of the exact top-k
+units by inner product <a, w_j> (what MIPS retrieves; bias excluded; k = cap) that the computed
+set contains, averaged over the batch's samples; recall_random is k/n, random selection's
+expectation. Layer -1 carries `rebuilds`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from profkit.lsh import FAMILIES, PROJECTIONS, HashIndex, RandomStream
+from profkit.methods.base import LayerEstimate, PhaseMarker, TrainingMethod
+from profkit.methods.subset_grads import DenseStepOptimizer, LazyOptimizer
+
+BATCH_MODES = ("union", "union-capped")
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}] ({what}), got {value!r}")
+
+
+def _check_open_unit(name: str, value: Any, hi_closed: bool, what: str) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not (0 < value < 1 or (hi_closed and value == 1)):
+        rng = "(0, 1]" if hi_closed else "(0, 1)"
+        raise ValueError(f"{name} must be a number in {rng} ({what}), got {value!r}")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+@dataclass(frozen=True)
+class AlshParams:
+    """Hash family and table shape, active-set cap, rebuild schedule, batch and update modes."""
+
+    family: str = "l2-alsh-sign"
+    K: int = 6  # sign bits per table
+    L: int = 5  # tables per layer
+    m: int = 3  # transform terms (l2-alsh-sign, sign-alsh)
+    U: float = 0.83  # largest weight-vector norm after scaling
+    cap_fraction: float = 0.05
+    projection: str = "rademacher"  # random +-1 projections, as design/methods.md
+    rebuild_every_early: int = 100
+    rebuild_early_until: int = 10000
+    rebuild_every: int = 1000
+    rebuild_at_epoch_end: bool = True
+    batch_mode: str = "union"
+    sparse_update: bool = False
+    as_published: bool = False
+    recall_every: int = 200  # 0: never measure recall
+
+    def __post_init__(self) -> None:
+        _check_choice("family", self.family, FAMILIES)
+        _check_choice("projection", self.projection, PROJECTIONS)
+        _check_choice("batch_mode", self.batch_mode, BATCH_MODES)
+        _check_int("K", self.K, 1, 16, "sign bits per hash table; paper: 6")
+        _check_int("L", self.L, 1, 64, "hash tables per layer; paper: 5")
+        _check_int("m", self.m, 1, 8, "ALSH transform terms; paper: 3")
+        _check_open_unit("U", self.U, False, "largest scaled weight norm; paper: 0.83")
+        _check_open_unit("cap_fraction", self.cap_fraction, True, "active units; paper: 0.05")
+        for name in ("rebuild_every_early", "rebuild_early_until", "rebuild_every"):
+            _check_int(name, getattr(self, name), 1, 10**12, "samples; paper: 100/10000/1000")
+        _check_int("recall_every", self.recall_every, 0, 10**12, "steps; 0 = never")
+        for name in ("rebuild_at_epoch_end", "sparse_update", "as_published"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if self.as_published and self.sparse_update:
+            raise ValueError("as_published=true runs the published dense step with the stock "
+                             "optimizer; it cannot be combined with sparse_update=true")
+
+
+def cap_size(fraction: float, n: int) -> int:
+    """Active-set cap of a layer of n units: round(fraction * n), at least 1, at most n."""
+    return max(1, min(n, round(fraction * n)))
+
+
+def rebuilds_by(seen: int, early_every: int, early_until: int, every: int) -> int:
+    """Scheduled rebuilds once `seen` samples are trained: one per `early_every` samples up to
+    `early_until`, then one per `every` samples beyond it."""
+    early = min(seen, early_until) // early_every
+    return early + max(0, seen - early_until) // every
+
+
+class AlshApprox(TrainingMethod):
+    """ALSH-approx; see the module docstring."""
+
+    name = "alsh-approx"
+    Params = AlshParams
+    phases = ("lsh_query", "forward", "backward", "optimizer", "lsh_rebuild", "diagnostic")
+
+    def __init__(self, cfg, in_features: int, n_classes: int, generator: torch.Generator):
+        super().__init__(cfg, in_features, n_classes, generator)
+        p = self.params
+        hidden = self.model.hidden
+        self.indexes = [HashIndex(lin.in_features, p.L, p.K, p.family, p.m, p.U, p.projection,
+                                  generator) for lin in hidden]
+        self.caps = [cap_size(p.cap_fraction, lin.out_features) for lin in hidden]
+        self.rand = RandomStream(generator)  # bucket subsets, padding, tie-breaks
+        self.rebuilds = 0
+        self.rebuild()  # the paper fills the tables before training (setup, not counted)
+        self.rebuild_log: list[int] = []  # samples seen at each rebuild during training
+        if not p.as_published:  # as published: autograd's dense .grad and the stock optimizer
+            opt = LazyOptimizer if p.sparse_update else DenseStepOptimizer
+            self.optimizer = opt(cfg, list(self.model.parameters()))
+        self.seen = self.steps = 0
+        self.rebuild_pending = False
+        self._reset_stats()
+
+    @classmethod
+    def paper_params(cls) -> dict[str, Any]:
+        # §5.2 and §8.4: K = 6, L = 5, m = 3, U = 0.83, 5% active, the published rebuild
+        # schedule, dense torch Adam. as_published stays off: it only reproduces a defect.
+        return {"family": "l2-alsh-sign", "K": 6, "L": 5, "m": 3, "U": 0.83,
+                "cap_fraction": 0.05, "projection": "rademacher", "rebuild_every_early": 100,
+                "rebuild_early_until": 10000, "rebuild_every": 1000,
+                "rebuild_at_epoch_end": True, "sparse_update": False}
+
+    def _reset_stats(self) -> None:
+        n = len(self.indexes)
+        self.active_sum, self.found_frac_sum = [0] * n, [0.0] * n
+        self.recall_sum, self.recall_n = [0.0] * n, [0] * n
+        self.query_steps, self.query_samples = 0, 0
+        self.rebuilds = 0
+
+    @torch.no_grad()
+    def rebuild(self) -> None:
+        """Re-hash every hidden unit with its current weights."""
+        for index, lin in zip(self.indexes, self.model.hidden, strict=True):
+            index.build(lin.weight.detach())
+        self.rebuilds += 1
+        self.rebuild_pending = False
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, phase: PhaseMarker) -> torch.Tensor:
+        if self.rebuild_pending:
+            with phase("lsh_rebuild"):
+                self._rebuild_at(self.seen)
+        diag = self.params.recall_every > 0 and self.steps % self.params.recall_every == 0
+        logits = self._forward(x, phase, diag)
+        with phase("forward"):
+            loss = F.nll_loss(F.log_softmax(logits, dim=1), y)
+        with phase("backward"):
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+        with phase("optimizer"):
+            self.optimizer.step()
+        self._after_step(len(x), phase)
+        return loss.detach()
+
+    def _after_step(self, batch: int, phase: PhaseMarker) -> None:
+        p = self.params
+        before, self.seen = self.seen, self.seen + batch
+        self.steps += 1
+        sched = (p.rebuild_every_early, p.rebuild_early_until, p.rebuild_every)
+        if rebuilds_by(self.seen, *sched) > rebuilds_by(before, *sched):
+            with phase("lsh_rebuild"):
+                self._rebuild_at(self.seen)
+
+    def _rebuild_at(self, seen: int) -> None:
+        self.rebuild()
+        self.rebuild_log.append(seen)
+
+    def _forward(self, x: torch.Tensor, phase: PhaseMarker, diag: bool) -> torch.Tensor:
+        """Pre-softmax logits (batch, classes) computing only each layer's active units."""
+        if self.params.as_published:
+            return self._forward_masked(x, phase, diag)
+        a, cols = x, None  # a (batch, |cols|): the active part of the layer input
+        for i, lin in enumerate(self.model.hidden):
+            with phase("lsh_query"):
+                rows = self._query(i, a.detach(), cols)  # (|S_i|,)
+            if diag:
+                with phase("diagnostic"):
+                    self._recall(i, a.detach(), cols, rows)
+            with phase("forward"):
+                w, b = self._gather(lin, rows, cols)  # (|S_i|, |cols|), (|S_i|,)
+                a, cols = F.relu(F.linear(a, w, b)), rows  # (batch, |S_i|)
+        with phase("forward"):
+            w, b = self._gather(self.model.output, None, cols)  # (classes, |S_last|)
+            return F.linear(a, w, b)
+
+    def _gather(self, lin: nn.Linear, rows: torch.Tensor | None, cols: torch.Tensor | None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        opt = self.optimizer  # leaves: (|rows|, |cols|) and (|rows|,)
+        return opt.touch(lin.weight, rows, cols), opt.touch(lin.bias, rows, None)
+
+    def _forward_masked(self, x: torch.Tensor, phase: PhaseMarker, diag: bool) -> torch.Tensor:
+        """The published code's cost: dense matmuls on weights with inactive rows zeroed."""
+        a = x  # (batch, in) then (batch, width) with zeros at inactive units
+        for i, lin in enumerate(self.model.hidden):
+            with phase("lsh_query"):
+                rows = self._query(i, a.detach(), None)
+            if diag:
+                with phase("diagnostic"):
+                    self._recall(i, a.detach(), None, rows)
+            with phase("forward"):
+                mask = torch.zeros(lin.out_features).index_fill_(0, rows, 1.0)  # (width,)
+                a = F.relu(F.linear(a, lin.weight * mask[:, None], lin.bias * mask))
+        with phase("forward"):
+            return self.model.output(a)
+
+    def _query(self, i: int, a: torch.Tensor, cols: torch.Tensor | None) -> torch.Tensor:
+        """The layer's active units (|S|,) for the batch a (batch, |cols|), sorted."""
+        index, cap = self.indexes[i], self.caps[i]
+        codes = index.query_codes(a, cols)  # (batch, L)
+        sels = [index.select(c, cap, self.rand) for c in codes]
+        self.found_frac_sum[i] += sum(s.found / max(1, len(s.units)) for s in sels)
+        if len(sels) == 1:
+            units = sels[0].units
+        else:
+            units = self._combine([s.units for s in sels], index.n, cap)
+        self.active_sum[i] += len(units)
+        if i == 0:
+            self.query_steps += 1
+            self.query_samples += len(sels)
+        return torch.from_numpy(units)
+
+    def _combine(self, sets: list[np.ndarray], n: int, cap: int) -> np.ndarray:
+        """Batch active set from per-sample sets (see batch_mode)."""
+        allu = np.concatenate(sets)
+        if self.params.batch_mode == "union":
+            return np.unique(allu)
+        votes = np.bincount(allu, minlength=n) + 0.5 * self.rand.uniform(n)  # (n,) tie-break
+        k = min(cap, int((votes >= 1).sum()))
+        return np.sort(np.argpartition(-votes, k - 1)[:k])
+
+    @torch.no_grad()
+    def _recall(self, i: int, a: torch.Tensor, cols: torch.Tensor | None,
+                rows: torch.Tensor) -> None:
+        """Share of each sample's exact top-k units by <a, w_j> present in `rows`."""
+        lin = self.model.hidden[i]
+        full = a if cols is None else a.new_zeros(len(a), lin.in_features).index_copy_(1, cols, a)
+        k = self.caps[i]
+        top = (full @ lin.weight.T).topk(k, dim=1).indices  # (batch, k)
+        hit = torch.isin(top, rows).double().mean(dim=1)  # (batch,)
+        self.recall_sum[i] += float(hit.sum())
+        self.recall_n[i] += len(hit)
+
+    @torch.no_grad()
+    def layer_estimates(self, x: torch.Tensor, y: torch.Tensor) -> list[LayerEstimate]:
+        """Per hidden layer, the ALSH forward (each sample its own active set, as at batch 1;
+        inactive units estimated 0; the estimate feeds the next layer) beside the exact dense
+        activations, both (batch, width). Draws from a copy of the generator, so training is
+        unchanged."""
+        copy = torch.Generator().set_state(self.gen.get_state())
+        return self._estimates(x, RandomStream(copy))
+
+    def _estimates(self, x: torch.Tensor, rand: RandomStream) -> list[LayerEstimate]:
+        exact = est = x
+        out = []
+        for i, lin in enumerate(self.model.hidden):
+            exact = F.relu(lin(exact))  # (batch, width)
+            index, cap = self.indexes[i], self.caps[i]
+            mask = torch.zeros(len(x), lin.out_features, dtype=torch.bool)
+            for s, c in enumerate(index.query_codes(est)):
+                mask[s, torch.from_numpy(index.select(c, cap, rand).units)] = True
+            est = F.relu(lin(est)) * mask  # dense here: analysis, not training
+            out.append(LayerEstimate(i, "activation", exact, est))
+        return out
+
+    def epoch_stats(self, epoch: int) -> list[dict[str, Any]]:
+        """active_set_mean, bucket_fraction per layer; diagnostic recall_topk and
+        recall_random; rebuilds (layer -1). Counts since the last call; NA when no step ran."""
+        rows: list[dict[str, Any]] = []
+        steps, samples = self.query_steps, self.query_samples
+        for i, lin in enumerate(self.model.hidden):
+            stats = [("active_set_mean", self.active_sum[i] / steps if steps else None, False),
+                     ("bucket_fraction", self.found_frac_sum[i] / samples if samples else None,
+                      False),
+                     ("recall_topk", self.recall_sum[i] / self.recall_n[i]
+                      if self.recall_n[i] else None, True),
+                     ("recall_random", self.caps[i] / lin.out_features, True)]
+            rows += [{"layer": i, "stat": s, "value": v, "diagnostic": d} for s, v, d in stats]
+        rows.append({"layer": -1, "stat": "rebuilds", "value": float(self.rebuilds),
+                     "diagnostic": False})
+        self._reset_stats()
+        self.rebuild_pending = self.params.rebuild_at_epoch_end
+        return rows

@@ -1,0 +1,219 @@
+"""MC-approx (Adelman et al., NeurIPS 2021; the paper's §6): exact forward, sampled backward.
+
+Every linear layer computes its forward pass exactly. In the backward pass, with upstream
+gradient G = dL/dz (batch, out), layer input X (batch, in) and weight W (out, in):
+
+- grad_input = G W is estimated by column-row sampling over the `out` dimension;
+- grad_weight = G^T X is estimated by column-row sampling over the batch dimension;
+- grad_bias = sum of G over the batch is exact;
+- the first layer computes no grad_input (nothing needs it).
+
+Sampling (profkit/sampling.py): pair i is kept with probability p_i from the budget
+k = min(max(floor(n * sample_ratio), min_k), n), with p_i proportional to
+|A[:, i]| |B[i, :]| (capped at 1), mixed with the uniform distribution by `epsilon`; kept pairs
+are gathered, scaled by 1/p_i (broadcast) and multiplied in one small matmul, so the cost is
+the algorithm's. The sampled estimates are unbiased; errors of grad_input propagate to the
+layers below, as in the published method.
+
+Parameters and the paper. The paper (§8.4) says "batch size 20 and k = 10". The public MLP
+driver's defaults are sample_ratio 0.9, min_k 10 (about 900 of 1000 output columns and 18 of
+20 batch rows); "k = 10" may be only min_k. `paper_params()` uses the driver's defaults (most
+likely what ran). The other reading, k exactly 10 for both products, is
+`method_params={"sample_ratio": 0.0, "min_k": 10}` (sample_ratio 0 makes k = min_k).
+
+Where profkit differs from or chooses within the public code (design/methods.md):
+- `capping="iterative"` (default) redistributes the excess of capped probabilities so that
+  sum(p) = k before mixing, as Bernoulli sampling with budget k intends; the public code
+  clamps at 1 and drops the excess (`capping="clamp"` reproduces it).
+- With k == n the product is exact, as in the public code (`exact_at_full_k`). At batch 1,
+  grad_weight has n = 1, so k = 1 = n and it is exact whatever the parameters: one row of G
+  times one row of X is the whole product. Likewise the output layer's grad_input (n = 10
+  classes) is exact with min_k 10.
+- `dense_above` (default 1.0: always gather): when more than this fraction of the n pairs is
+  kept, the dropped pairs are zeroed and scaled in place and the dense matmul runs instead of
+  the gather (the same estimate; cheaper when most pairs are kept, since gathering copies
+  the kept rows of W). The driver's 90% sampling keeps about 80% of the pairs after mixing.
+- An empty sample gives a zero estimate (unbiased); the public code substitutes the first k
+  pairs unscaled. Scaling is a broadcast multiply, not a diagonal matmul.
+- The driver's defects are not copied: log-softmax is over classes (not the batch), the
+  initialisation is Kaiming (its reset_parameters was a no-op), and there is no dropout.
+
+Phases: forward, backward (including computing probabilities and drawing pairs, which happen
+inside autograd's backward), optimizer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from profkit.methods.base import LayerEstimate, TrainingMethod
+from profkit.sampling import CAPPINGS, sample_size, sampled_matmul
+
+PRODUCTS = ("grad_input", "grad_weight")
+
+
+@dataclass(frozen=True)
+class MCParams:
+    """sample_ratio in [0, 1], min_k >= 1, epsilon in [0, 1], capping `iterative`|`clamp`,
+    exact_at_full_k, dense_above in [0, 1] (see the module docstring)."""
+
+    sample_ratio: float = 0.9
+    min_k: int = 10
+    epsilon: float = 0.1
+    capping: str = "iterative"
+    exact_at_full_k: bool = True
+    dense_above: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_unit("sample_ratio", self.sample_ratio,
+                    "k = max(floor(n * sample_ratio), min_k); driver default 0.9")
+        if isinstance(self.min_k, bool) or not isinstance(self.min_k, int) or self.min_k < 1:
+            raise ValueError(f"min_k must be an integer >= 1 (the least number of pairs kept; "
+                             f"driver default 10), got {self.min_k!r}")
+        _check_unit("epsilon", self.epsilon, "mixing weight of the uniform distribution; "
+                    "published 0.1")
+        if self.capping not in CAPPINGS:
+            raise ValueError(f"capping must be one of {', '.join(CAPPINGS)}; "
+                             f"got {self.capping!r}")
+        _check_unit("dense_above", self.dense_above, "kept fraction above which the dense "
+                    "zero-scaled matmul replaces the gather; 1 = always gather")
+        if not isinstance(self.exact_at_full_k, bool):
+            raise ValueError(f"exact_at_full_k must be true or false, got {self.exact_at_full_k!r}")
+
+
+def _check_unit(name: str, value: Any, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1] ({what}), got {value!r}")
+
+
+class LayerSampler:
+    """One layer's sampled backward products and the counts of pairs they used."""
+
+    def __init__(self, params: MCParams, gen: torch.Generator):
+        self.p, self.gen = params, gen
+        self.record = True
+        self.reset()
+
+    def reset(self) -> None:
+        self.calls = dict.fromkeys(PRODUCTS, 0)
+        self.pairs = dict.fromkeys(PRODUCTS, 0)
+        self.ks = dict.fromkeys(PRODUCTS, 0)
+
+    def product(self, name: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Estimate a @ b (a: (m, n), b: (n, q)) and count the pairs it took."""
+        k = sample_size(a.shape[1], self.p.sample_ratio, self.p.min_k)
+        est, used = sampled_matmul(a, b, k, self.p.epsilon, self.gen, self.p.capping,
+                                   self.p.exact_at_full_k, self.p.dense_above)
+        if self.record:
+            self.calls[name] += 1
+            self.pairs[name] += used
+            self.ks[name] += k
+        return est
+
+
+class SampledLinear(torch.autograd.Function):
+    """z = x W^T + b exactly; backward estimates grad_input and grad_weight by sampling."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, sampler: LayerSampler):  # (batch, in) -> (batch, out)
+        ctx.save_for_backward(x, weight)
+        ctx.sampler = sampler
+        return F.linear(x, weight, bias)
+
+    @staticmethod
+    def backward(ctx, g):  # g: (batch, out)
+        x, weight = ctx.saved_tensors
+        s: LayerSampler = ctx.sampler
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = s.product("grad_input", g, weight) if need_x else None  # (batch, in), over out
+        gw = s.product("grad_weight", g.t(), x) if need_w else None  # (out, in), over batch
+        gb = g.sum(0) if need_b else None  # (out,): exact
+        return gx, gw, gb, None
+
+
+class MCApprox(TrainingMethod):
+    """Exact forward, column-row-sampled backward products (see the module docstring)."""
+
+    name = "mc-approx"
+    Params = MCParams
+    phases = ("forward", "backward", "optimizer")
+
+    def __init__(self, cfg, in_features: int, n_classes: int, generator: torch.Generator):
+        super().__init__(cfg, in_features, n_classes, generator)
+        self.samplers = [LayerSampler(self.params, self.gen) for _ in self.model.layers]
+
+    @classmethod
+    def paper_params(cls) -> dict[str, Any]:
+        """The public driver's defaults: sample_ratio 0.9, min_k 10, epsilon 0.1."""
+        return dataclasses.asdict(MCParams(sample_ratio=0.9, min_k=10, epsilon=0.1))
+
+    def forward_train(self, x: torch.Tensor) -> torch.Tensor:  # (batch, in) -> (batch, classes)
+        layers = self.model.layers
+        for lin, s in zip(layers[:-1], self.samplers[:-1], strict=True):
+            x = F.relu(SampledLinear.apply(x, lin.weight, lin.bias, s))
+        z = SampledLinear.apply(x, layers[-1].weight, layers[-1].bias, self.samplers[-1])
+        return F.log_softmax(z, dim=1)
+
+    def epoch_stats(self, epoch: int) -> list[dict[str, Any]]:
+        """Per layer and product: mean sampled pairs and mean k per backward call; then reset."""
+        rows = []
+        for layer, s in enumerate(self.samplers):
+            for name in PRODUCTS:
+                c = s.calls[name]
+                if c:
+                    rows.append(_row(layer, f"sampled_pairs_{name}", s.pairs[name] / c))
+                    rows.append(_row(layer, f"k_{name}", s.ks[name] / c))
+            s.reset()
+        return rows
+
+    def layer_estimates(self, x: torch.Tensor, y: torch.Tensor) -> list[LayerEstimate]:
+        """Sampled grad_input/grad_weight per layer beside the exact ones, on the current weights.
+
+        The sampled backward runs as in training, so each layer's estimate carries the errors
+        propagated from the layers above (error by depth). Draws come from the method's own
+        generator (so they shift later training draws) and are not counted in epoch_stats.
+        """
+        with self._not_recording():
+            est_w, est_x = self._gradients(x, y, sampled=True)
+        ex_w, ex_x = self._gradients(x, y, sampled=False)
+        out = [LayerEstimate(i, "grad_weight", ex_w[i], est_w[i]) for i in range(len(ex_w))]
+        out += [LayerEstimate(i + 1, "grad_input", ex_x[i], est_x[i]) for i in range(len(ex_x))]
+        return out
+
+    def _gradients(self, x: torch.Tensor, y: torch.Tensor, sampled: bool
+                   ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """(grad of each layer's weight, grad of each non-first layer's input) for one batch."""
+        layers, inputs, h = self.model.layers, [], x
+        for i, (lin, s) in enumerate(zip(layers, self.samplers, strict=True)):
+            if i > 0:
+                inputs.append(h)
+            z = (SampledLinear.apply(h, lin.weight, lin.bias, s) if sampled
+                 else F.linear(h, lin.weight, lin.bias))
+            h = F.relu(z) if i < len(layers) - 1 else z
+        loss = F.nll_loss(F.log_softmax(h, dim=1), y)
+        weights = [lin.weight for lin in layers]
+        grads = torch.autograd.grad(loss, weights + inputs)
+        n = len(weights)
+        return [g.detach() for g in grads[:n]], [g.detach() for g in grads[n:]]
+
+    @contextmanager
+    def _not_recording(self):
+        for s in self.samplers:
+            s.record = False
+        try:
+            yield
+        finally:
+            for s in self.samplers:
+                s.record = True
+
+
+def _row(layer: int, stat: str, value: float) -> dict[str, Any]:
+    return {"layer": layer, "stat": stat, "value": float(value), "diagnostic": False}

@@ -1,0 +1,186 @@
+"""Launcher: re-runs a training run as a child process under valgrind, py-spy or scalene.
+
+The parent knows the run directory in advance (results/run_id), writes the child's spec there
+(profiles/launch.json), starts `<wrapper> python -m profkit.probes.launch <spec>` and waits.
+The child trains with the probes named in the spec and writes the run directory itself.
+When the wrapper is missing or not permitted, the parent says so and trains in-process instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from profkit.probes.callgrind import DEFAULT_MAX_STEPS, GEOMETRY, WRAPPED_ENV, valgrind_command
+from profkit.probes.profilers import ToolMissing, pyspy_command, scalene_command
+
+WRAPPERS = ("callgrind", "py-spy", "scalene")  # instruments that must launch the process
+SPEC = "launch.json"
+EXIT_CODES = {"complete": 0, "interrupted": 130, "diverged": 3}
+
+
+def wrapper_of(probes: list[str], profiler: str | None) -> str | None:
+    """The one wrapper this run needs, if any; two wrappers cannot nest."""
+    wanted = [w for w in WRAPPERS if w in probes or w == profiler]
+    if len(wanted) > 1:
+        from profkit.probes import ProbeError
+
+        raise ProbeError(f"{' and '.join(wanted)} each launch the run themselves; "
+                         "choose one of them per run")
+    return wanted[0] if wanted else None
+
+
+def prepare_callgrind(cfg: Any, say) -> Any:
+    """One torch thread and a step cap; tell the user what it will cost before it starts."""
+    if cfg.max_steps is None:
+        cfg = cfg.replace(max_steps=DEFAULT_MAX_STEPS)
+        say(f"callgrind: no --max-steps given; capping the run at {DEFAULT_MAX_STEPS} steps")
+    cfg = cfg.replace(threads=1)
+    say(f"callgrind: running under valgrind's cache simulator (one thread, {cfg.max_steps} "
+        "steps). Expect python+torch start-up alone to take about 4 minutes, training and "
+        "evaluation 50-100x slower than normal.")
+    return cfg
+
+
+def pyspy_permitted() -> str | None:
+    """None when py-spy can attach to a process here, else why not (ptrace, missing)."""
+    try:
+        exe = pyspy_command(Path("."), False)[0]
+    except ToolMissing as e:
+        return str(e)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        r = subprocess.run([exe, "dump", "--pid", str(child.pid)], capture_output=True,
+                           text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "py-spy dump timed out"
+    finally:
+        child.kill()
+        child.wait()
+    if r.returncode != 0:
+        tail = (r.stderr or r.stdout).strip().splitlines()
+        return f"py-spy cannot read another process here ({tail[-1] if tail else 'no output'}" \
+               "); ptrace is not permitted (run as root or with CAP_SYS_PTRACE, or set " \
+               "kernel.yama.ptrace_scope=0)"
+    return None
+
+
+def wrapper_prefix(kind: str, profiles: Path, native: bool) -> list[str]:
+    """The command that goes before `python -m profkit.probes.launch SPEC`."""
+    if kind == "callgrind":
+        if not _on_path("valgrind"):
+            raise ToolMissing("valgrind not found on PATH (Debian: apt-get install valgrind)")
+        (profiles / "callgrind").mkdir(parents=True, exist_ok=True)
+        return valgrind_command(profiles / "callgrind")
+    if kind == "py-spy":
+        why = pyspy_permitted()
+        if why is not None:
+            raise ToolMissing(why)
+        return pyspy_command(profiles, native)
+    return scalene_command(profiles, native)
+
+
+def _on_path(name: str) -> bool:
+    import shutil
+
+    return shutil.which(name) is not None
+
+
+def child_argv(kind: str, spec: Path) -> list[str]:
+    if kind == "scalene":  # scalene profiles a program file; `---` starts its arguments
+        return [__file__, "---", str(spec)]
+    return [sys.executable, "-m", "profkit.probes.launch", str(spec)]
+
+
+def relaunch(kind: str, cfg: Any, probes: list[str], profiler: str | None, native: bool,
+             say) -> tuple[Any, int | None, str | None]:
+    """Run cfg as a child under `kind`: (cfg used, exit code, None), or (cfg, None, why) when
+    the wrapper is unavailable (the caller then trains in-process without it)."""
+    if kind == "callgrind":
+        cfg = prepare_callgrind(cfg, say)
+    profiles = Path(cfg.results) / cfg.run_id / "profiles"
+    profiles.mkdir(parents=True, exist_ok=True)
+    try:
+        prefix = wrapper_prefix(kind, profiles, native)
+    except ToolMissing as e:
+        why = f"{kind} requested but not available here: {e}; the run went on without it"
+        say(why)
+        return cfg, None, why
+    spec = profiles / SPEC
+    spec.write_text(json.dumps({"config": cfg.to_dict(), "probes": probes, "profiler": profiler,
+                                "wrapper": kind, "progress": False}, indent=2))
+    env = {**os.environ, WRAPPED_ENV: kind}
+    if kind == "callgrind":
+        env["OMP_NUM_THREADS"] = "1"
+    rc = subprocess.run([*prefix, *child_argv(kind, spec)], env=env).returncode
+    return cfg, rc, None
+
+
+def wrapper_meta(kind: str | None) -> dict[str, Any]:
+    """run.json keys describing the wrapper the child runs under."""
+    if kind == "callgrind":
+        return {"callgrind": {"cache_geometry": {k: {"size_bytes": v[0], "assoc": v[1],
+                                                     "line_bytes": v[2]}
+                                                 for k, v in GEOMETRY.items()},
+                              "command": valgrind_command(Path("profiles/callgrind"))}}
+    return {}
+
+
+def run_with_instruments(cfg: Any, probe_list: str | None, profiler: str | None,
+                         native: bool = False, progress: bool = False) -> tuple[Path, str]:
+    """Train cfg with the named probes and profiler, launching a wrapper when one is needed.
+
+    Returns (run directory, status). A missing wrapper tool is reported on stderr and in
+    run.json's warnings, and the run goes on without it.
+    """
+    from profkit.probes import check_profiler, make_probes, parse_probe_list
+    from profkit.train import run
+
+    names = parse_probe_list(probe_list)
+    check_profiler(profiler)
+    kind = wrapper_of(names, profiler)
+    extra: dict[str, Any] = {}
+    if kind is not None:
+        cfg, rc, why = relaunch(kind, cfg, names, profiler, native, _say)
+        if rc is not None:
+            return _child_result(Path(cfg.results) / cfg.run_id, rc)
+        extra["warnings"] = [why]
+    result = run(cfg, probes=make_probes(names, profiler), progress=progress, meta_extra=extra)
+    return result.path, result.status
+
+
+def _say(message: str) -> None:
+    print(f"profkit run: {message}", file=sys.stderr, flush=True)
+
+
+def _child_result(path: Path, rc: int) -> tuple[Path, str]:
+    try:
+        meta = json.loads((path / "run.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        from profkit.probes import ProbeError
+
+        raise ProbeError(f"the wrapped run exited with code {rc} without writing "
+                           f"{path / 'run.json'}; see the messages above") from None
+    return path, meta.get("status", "failed")
+
+
+def child_main(spec_path: str) -> int:
+    """Inside the wrapper: train as the spec says and exit with the run's status code."""
+    from profkit.config import RunConfig
+    from profkit.probes import make_probes
+    from profkit.train import run
+
+    spec = json.loads(Path(spec_path).read_text())
+    cfg = RunConfig.from_dict(spec["config"])
+    kind = os.environ.get(WRAPPED_ENV)
+    probes = make_probes(spec["probes"], spec["profiler"], wrapped=kind)
+    result = run(cfg, probes=probes, progress=spec["progress"], meta_extra=wrapper_meta(kind))
+    return EXIT_CODES.get(result.status, 1)
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv[-1]))

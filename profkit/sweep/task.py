@@ -1,0 +1,84 @@
+"""The sweep task: one run, executed where the executor puts it, that leaves one clean run dir.
+
+Runs in the sweep's own process (in-process executor) or in a Dask worker process, possibly on
+another machine writing to a shared results directory. It returns a small, picklable outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+from profkit.config import RunConfig
+from profkit.store import RunDir
+from profkit.sweep.state import FINISHED, move_aside, run_status
+
+
+def outcome(cfg: RunConfig, status: str, wall_s: float, where: dict[str, Any],
+            error: str | None = None, skipped: bool = False) -> dict[str, Any]:
+    return {"run_id": cfg.run_id, "status": status, "wall_s": wall_s,
+            "host": where.get("host"), "worker": where.get("worker"),
+            "t_start": where.get("t_start"),
+            "error": error, "skipped": skipped}
+
+
+def _where(executor: str) -> dict[str, Any]:
+    """Where this attempt runs; recorded in run.json next to the environment's hostname."""
+    worker = None
+    if executor == "dask":
+        from distributed import get_worker
+
+        worker = get_worker().address
+    return {"executor": executor, "host": socket.gethostname(), "worker": worker,
+            "pid": os.getpid(), "attempt": uuid.uuid4().hex[:12]}
+
+
+def record_failure(cfg: RunConfig, error: str, where: dict[str, Any]) -> None:
+    """Leave a failed run.json for a run that died before or outside the trainer (a dataset
+    missing on the worker, a worker killed too often): a retired partial directory, never a
+    half-run that loads as whole."""
+    path = Path(cfg.results) / cfg.run_id
+    if run_status(Path(cfg.results), cfg.run_id) == "failed":
+        return  # the trainer already recorded it, with its environment and partial summary
+    move_aside(path)
+    path.mkdir(parents=True)
+    RunDir(path).write_meta({"run_id": cfg.run_id, "config": cfg.to_dict(), "status": "failed",
+                             "error": error, "repeat": cfg.repeat, "sweep": where,
+                             "environment": {"hostname": where.get("host")},
+                             "ended_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+
+
+def execute(cfg_dict: dict[str, Any], executor: str = "inprocess") -> dict[str, Any]:
+    """Run one config into <results>/<run_id>, unless a finished run is already there.
+
+    A directory left by an earlier attempt (interrupted, failed, or a worker that died
+    mid-run) is moved aside first, so the new attempt never appends to its parts.
+    Exceptions from training are recorded (status failed, traceback in `error`) and returned,
+    not raised: a failing config fails the same way everywhere, so retrying it is pointless.
+    """
+    from profkit.train import run
+
+    cfg = RunConfig.from_dict(cfg_dict)
+    where = _where(executor)
+    results = Path(cfg.results)
+    status = run_status(results, cfg.run_id)
+    if status in FINISHED:  # e.g. a retry of a task whose worker died after finishing
+        return outcome(cfg, status, 0.0, where, skipped=True)
+    if status is not None:
+        move_aside(results / cfg.run_id)
+    where["t_start"] = time.time()  # wall-clock start, comparable across a worker's runs
+    t0 = time.perf_counter()
+    try:
+        r = run(cfg, progress=False, meta_extra={"sweep": where})
+    except Exception:
+        err = traceback.format_exc()
+        record_failure(cfg, err, where)
+        return outcome(cfg, "failed", time.perf_counter() - t0, where, error=err)
+    return outcome(cfg, r.status, time.perf_counter() - t0, where)
+
+

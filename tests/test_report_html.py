@@ -1,0 +1,143 @@
+"""The HTML report end to end: real runs -> `profkit report` -> parsed page -> headless Chromium."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import profkit
+from profkit.cli import main as cli
+
+SECTIONS = ("first-screen", "summary", "runtime", "accuracy", "memory", "decision", "paper",
+            "errorprop", "warnings", "environment", "raw")
+CHROMIUM = shutil.which("chromium")
+
+
+class Page(HTMLParser):
+    """Collects ids, img sources, every href/src, and the text of style elements."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids, self.imgs, self.links, self.styles, self._in_style = set(), [], [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "img":
+            self.imgs.append(a.get("src", ""))
+        self.links += [v for k, v in attrs if k in ("src", "href") and v]
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    """A small real results directory: two methods, two batch sizes, two depths."""
+    root = tmp_path_factory.mktemp("results")
+    for method in ("standard", "mc-approx"):
+        for b, h in ((20, 1), (20, 5), (1, 1)):
+            cfg = profkit.RunConfig(method=method, dataset="mnist-5k", hidden_layers=h, width=16,
+                                    batch_size=b, epochs=2, max_steps=24, warmup_steps=2,
+                                    results=str(root))
+            profkit.run(cfg, progress=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def report(results, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports") / "r.html"
+    assert cli(["report", str(results), "-o", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(report) -> Page:
+    p = Page()
+    p.feed(report.read_text())
+    return p
+
+
+def test_every_section_is_present(page):
+    assert set(SECTIONS) <= page.ids
+
+
+def test_figures_are_inline_pngs(page):
+    assert len(page.imgs) >= 8  # phases, Fig 8, 9, 10-11, 4-6, 7, 3, 13, tree, theory
+    for src in page.imgs:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_page_loads_nothing_from_the_network(page, report):
+    text = report.read_text()
+    assert not [u for u in page.links if re.match(r"\s*(https?:)?//", u)]
+    assert "@import" not in text and not re.search(r"url\(\s*['\"]?(https?:)?//", text)
+    assert not re.search(r"<(script|link|iframe)\b", text)
+
+
+def test_first_screen_names_machine_and_settings(report, results):
+    meta = next(results.rglob("run.json")).read_text()
+    text = report.read_text()
+    first = text[text.index('id="first-screen"'):text.index("<nav>")]
+    cpu = re.search(r'"cpu_model": "([^"]*)"', meta).group(1)
+    assert cpu in first and "mnist-5k" in first and "torch" in first
+    # methods not run are named
+    assert "Methods of the paper with no runs here" in first and "ALSH-approx" in first
+
+
+def test_missing_inputs_are_said_not_hidden(report):
+    text = report.read_text()
+    assert "no memory-probe RSS samples" in text  # no memory probe in these runs
+    assert "no cache-miss counters recorded" in text
+    assert "not comparable" in text  # mnist-5k vs MNIST
+
+
+def test_raw_data_is_linked_relatively_not_embedded(report, results):
+    text = report.read_text()
+    assert str(results) not in text  # relative links only, no absolute paths
+    assert len(text) < 3_000_000
+
+
+def test_report_of_missing_dir_is_a_clear_error(tmp_path, capsys):
+    assert cli(["report", str(tmp_path / "nope"), "-o", str(tmp_path / "r.html")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert cli(["report", str(tmp_path / "empty"), "-o", str(tmp_path / "r.html")]) == 2
+    assert "no runs" in capsys.readouterr().err
+
+
+def test_analyses_do_not_import_torch():
+    code = ("import pkgutil, importlib, sys, analyses\n"
+            "for m in pkgutil.walk_packages(analyses.__path__, 'analyses.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
+                    "(apt-get install chromium; scripts/setup does it as root)")
+def test_headless_chromium_renders_a_screenshot(report, tmp_path):
+    shot = tmp_path / "shot.png"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+           f"--screenshot={shot}", "--window-size=1280,2000", report.resolve().as_uri()]
+    subprocess.run(cmd, capture_output=True, timeout=120)
+    assert shot.exists()
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000  # a blank page is ~10 kB
