@@ -49,8 +49,8 @@ def _growth_row(run_id: str, mem: pd.DataFrame, ep: pd.DataFrame) -> dict:
                    rss_end_mb=e["rss_bytes"].iloc[-1] / MB,
                    source="epoch-end RSS (misses the first epoch's growth)")
     else:
-        row["na_reason"] = ("no memory-probe RSS samples and fewer than 2 epoch-end RSS values; "
-                            "run with the memory probe or >= 2 epochs")
+        row["na_reason"] = ("no memory-probe RSS samples, < 2 epoch-end RSS values: "
+                            "use the memory probe or >= 2 epochs")
     return _with_growth(row)
 
 

@@ -14,7 +14,7 @@ import profkit
 
 # Config columns that can differ between runs of one (dataset, method, batch, depth, width)
 # and change results; when they vary across a results set they are folded into `variant`.
-VARIANT_COLS = ("lr", "optimizer", "adam_eps", "momentum", "max_steps", "epochs")
+VARIANT_COLS = ("lr", "optimizer", "adam_eps", "momentum", "max_steps", "epochs", "threads")
 GROUP_KEYS = ["dataset", "method", "batch_size", "hidden_layers", "width", "flush_denormal",
               "optimizer_impl", "variant"]
 MATCH_KEYS = ["dataset", "batch_size", "hidden_layers", "width", "flush_denormal",

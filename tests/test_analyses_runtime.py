@@ -107,3 +107,12 @@ def test_accuracy_vs_time_accumulates_measured_seconds():
                        "test_accuracy": [0.5, 0.7]})
     avt = runtime.accuracy_vs_time(ep, runtime.epoch_phase_seconds(ph, r), r)
     assert avt["train_s"].tolist() == pytest.approx([1.0, 2.0])
+
+
+def test_runs_differing_in_threads_are_kept_apart_not_merged_as_repeats():
+    r = runs({"run_id": "a", "threads": 1}, {"run_id": "b", "threads": 2})
+    ph = pd.concat([phases("a", {"forward": 2 * MS}, 5), phases("b", {"forward": MS}, 5)])
+    tot = _table(r, ph)
+    tot = tot[tot["phase"] == "total"]
+    assert sorted(tot["variant"]) == ["threads=1", "threads=2"]
+    assert (tot["n_runs"] == 1).all()

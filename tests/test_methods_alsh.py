@@ -199,6 +199,7 @@ def test_learns_on_mnist_5k_and_records_its_phases(tmp_path):
     r = run(cfg, progress=False)
     t = load(r.path)
     assert t["epochs"].test_accuracy.iloc[0] > 0.5  # chance: 0.1
+    assert t["epochs"].subnormal_fraction.notna().all()  # the trainer reads the Adam state
     assert {"lsh_query", "lsh_rebuild", "diagnostic"} <= set(t["phases"].phase)
     ms = t["method_stats"]
     recall = ms[ms.stat == "recall_topk"]

@@ -42,7 +42,7 @@ def depth_accuracy(depth: pd.DataFrame, published: pd.DataFrame | None = None):
                       linestyle=linestyle(b), label=legend_label(m, b))
         _paper_line(ax[0, 0], published, m, b)
     ax[0, 0].set(xlabel="hidden layers", ylabel="test accuracy (%)")
-    ax[0, 0].legend(fontsize=7, ncol=2)
+    ax[0, 0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
@@ -55,7 +55,7 @@ def _paper_line(a, published: pd.DataFrame | None, method: str, batch_size: int)
     if len(p):
         p = p.sort_values("hidden_layers")
         a.plot(p["hidden_layers"], p["value"], color=color(method), alpha=0.35, lw=1,
-               linestyle=":", label=f"paper (MNIST) {legend_label(method, batch_size)}")
+               linestyle=":", label="_nolegend_")
 
 
 def confusion_grid(conf: pd.DataFrame, max_cols: int = 5):

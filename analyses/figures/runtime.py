@@ -39,7 +39,7 @@ def depth_lines(depth: pd.DataFrame):
         ax[0, 0].plot(g["hidden_layers"], g["s_per_epoch"], marker="o", color=color(m),
                       linestyle=linestyle(b), label=legend_label(m, b))
     ax[0, 0].set(xlabel="hidden layers", ylabel="seconds per epoch", yscale="log")
-    ax[0, 0].legend(fontsize=7, ncol=2)
+    ax[0, 0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
@@ -54,7 +54,7 @@ def accuracy_vs_time(avt: pd.DataFrame):
                       linestyle=linestyle(b), label=f"{legend_label(m, b)} h{h}")
     ax[0, 0].set(xlabel="cumulative training seconds (measured)",
                  ylabel="validation accuracy (%)", xscale="log")
-    ax[0, 0].legend(fontsize=6, ncol=2)
+    ax[0, 0].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
@@ -70,5 +70,5 @@ def batch_effects(batch: pd.DataFrame):
         ax[0, 1].plot(g["batch_size"], g["s_per_epoch"], **kw)
     ax[0, 0].set(xlabel="batch size", ylabel="final validation accuracy (%)", xscale="log")
     ax[0, 1].set(xlabel="batch size", ylabel="seconds per epoch", xscale="log", yscale="log")
-    ax[0, 1].legend(fontsize=6, ncol=2)
+    ax[0, 1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig

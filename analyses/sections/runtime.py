@@ -79,7 +79,8 @@ def step_table(c: Computed) -> str:
     s = c.step_stats.merge(c.runs[["run_id", *GROUP_KEYS, "repeat"]], on="run_id")
     s = s.assign(cell=[f"{m:.3g} [{lo:.3g}, {hi:.3g}]" for m, lo, hi in
                        zip(s["median_ms"], s["median_lo_ms"], s["median_hi_ms"], strict=True)])
-    w = s.set_index([*GROUP_KEYS, "repeat", "n_steps", "phase"])["cell"].unstack("phase")
+    w = s.set_index(["run_id", *GROUP_KEYS, "repeat", "n_steps", "phase"])["cell"]
+    w = w.unstack("phase")
     phases = runtime.phase_order(w.columns)
     w = with_config(w[phases].reset_index()).sort_values(
         ["dataset", "hidden_layers", "batch_size", "method", "repeat"])

@@ -5,8 +5,10 @@ vectors (rows of nn.Linear.weight, (out, in); the paper's columns of W) picks an
 at most `cap_fraction` of the units for each input: the union of the input's L buckets in table
 order up to the cap, padded with uniformly random units to the cap. Only the active units are
 computed, back-propagated and updated: their weight rows (and the next layer's matching input
-columns) are gathered with index_select inside autograd, so forward and backward are small
-matmuls. The output layer is dense over classes (on the active columns). Evaluation is exact.
+columns) are gathered into small leaf tensors (profkit.methods.subset_grads), so forward and
+backward are small matmuls; no dense matmul is masked. The output layer is dense over classes
+(on the active columns). Evaluation is exact. Hash projections are random +-1 by default
+(design/methods.md; `projection=gaussian` is the textbook SimHash), drawn once per layer.
 
 Batches (`batch_mode`). Each sample queries its own active set. `union` (default, as SLIDE and
 MONGOOSE) computes the whole batch on the union of the samples' sets, so a sample also sees
@@ -19,16 +21,15 @@ Rebuilds (`lsh_rebuild` phase): every unit is re-hashed with its current weights
 samples (paper: 100, 10000, 1000), and once at each epoch end; the trainer has no epoch-end
 hook inside timed phases, so epoch_stats() flags it and the next step performs it.
 
-Gradients and optimizer. The gathered weights are small leaf tensors (SubsetGrads), so the
-backward phase computes only the active entries' gradients. Default: the run's torch optimizer
-on the whole model, as the paper's protocol (Adam): its step writes those gradients into dense
-.grad tensors that are zero elsewhere, and Adam then reads and writes every parameter and both
-moment buffers, so the optimizer phase costs about what Standard's does and inactive weights
-keep moving through their Adam momentum. `sparse_update=true` instead updates only the touched
-entries (active rows x active input columns, their biases, the output layer's active columns)
-with a lazy Adam/SGD of the same hyperparameters, like torch.optim.SparseAdam: moments of
-untouched entries neither decay nor move their weights, and bias correction uses the global
-step count. With every unit active both equal Standard.
+Gradients and optimizer. Backward computes only the active entries' gradients. Default: the
+run's torch optimizer on the whole model, as the paper's protocol (Adam): its step writes those
+gradients into dense .grad tensors that are zero elsewhere, and Adam then reads and writes
+every parameter and both moment buffers, so the optimizer phase costs about what Standard's
+does and inactive weights keep moving through their Adam momentum. `sparse_update=true`
+instead updates only the touched entries (active rows x active input columns, their biases,
+the output layer's active columns) with a lazy Adam/SGD of the same hyperparameters, like
+torch.optim.SparseAdam: moments of untouched entries neither decay nor move their weights,
+and bias correction uses the global step count. With every unit active both equal Standard.
 
 `as_published=true` reproduces the published code's cost defect for comparison: a dense matmul
 with a zeroed copy of the inactive rows (same numbers, no saving). Its other defects are not

@@ -6,8 +6,7 @@ from profkit.probes.base import Probe, RunContext
 from profkit.probes.callgrind import CallgrindProbe
 from profkit.probes.memory import MemoryProbe
 from profkit.probes.perfstat import PerfProbe
-from profkit.probes.profilers import (PYSPY_OUT, SCALENE_OUT, ExternalProfiler,
-                                      TorchProfilerProbe)
+from profkit.probes.profilers import PYSPY_OUT, SCALENE_OUT, ExternalProfiler, TorchProfilerProbe
 
 # --probe NAME -> probe class (each built with its defaults)
 PROBES: dict[str, type[Probe]] = {
@@ -60,5 +59,5 @@ def make_probes(names: list[str], profiler: str | None = None,
     return tuple(probes)
 
 
-__all__ = ["PROBES", "PROFILERS", "Probe", "ProbeError", "RunContext", "UnknownProbeError", "make_probes",
-           "parse_probe_list"]
+__all__ = ["PROBES", "PROFILERS", "Probe", "ProbeError", "RunContext", "UnknownProbeError",
+           "make_probes", "parse_probe_list"]

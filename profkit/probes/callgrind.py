@@ -51,7 +51,7 @@ def parse_dump(text: str) -> tuple[int, dict[str, float]]:
     if not names or values is None:
         raise ValueError("not a callgrind dump: no `events:` or `summary:` line")
     values += [0.0] * (len(names) - len(values))
-    return part, dict(zip(names, values))
+    return part, dict(zip(names, values, strict=True))
 
 
 def dump_files(out_dir: Path, pid: int) -> list[Path]:

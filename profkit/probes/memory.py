@@ -1,4 +1,4 @@
-"""MemoryProbe: process RSS sampled in a background thread and at phase boundaries, labelled by phase.
+"""MemoryProbe: process RSS sampled in a thread and at phase boundaries, labelled by phase.
 
 Why psutil and not memory_profiler: `memory_profiler.memory_usage` samples a process (or a
 callable) at an interval with psutil underneath, but it blocks the calling thread and returns

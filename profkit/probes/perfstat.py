@@ -1,4 +1,4 @@
-"""PerfProbe: per-phase event counts from `perf stat`, switched at phase boundaries through its control FIFO.
+"""PerfProbe: per-phase event counts from `perf stat`, switched through its control FIFO.
 
 How counts are attributed (checked on perf 6.1; see `evlist__ctlfd_process` in perf's evlist.c):
 perf is started on this very process (`perf stat -p <pid> -D -1 --control fifo:CTL,ACK`), with

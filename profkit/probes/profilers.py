@@ -1,4 +1,4 @@
-"""External profilers as opt-in instruments: py-spy and scalene wrap the run; torch.profiler runs inside it.
+"""External profilers, opt-in: py-spy and scalene wrap the run; torch.profiler runs inside it.
 
 Every one of them makes the run's timings unclean (I5): run.json lists the instrument and sets
 `clean_timing` false. Outputs go to the run directory's `profiles/`.
