@@ -56,7 +56,7 @@ class MemoryProbe(Probe):
     """RSS time series (sampler), RSS at phase boundaries, peak RSS; opt-in tracemalloc."""
 
     name = "memory"
-    clean = True  # a 10 Hz sampler thread costs well under 1% (benchmarks/probes.py)
+    clean = True  # a 10 Hz sampler thread: ~2% on the dev VM (benchmarks/probes.py)
 
     def __init__(self, interval_s: float = 0.1, boundary_every: int = 50,
                  trace_python: bool = False):
