@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/profkit demo --results results/demo -o reports/demo.html
 
 test: $(STAMP)
+	$(BIN)/ruff check profkit analyses tests benchmarks
 	$(BIN)/python -m pytest -m "not slow and not valgrind" -q
 
 test-all: $(STAMP)

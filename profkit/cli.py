@@ -1,4 +1,4 @@
-"""The `profkit` command: a registry of subcommands, each in its own module under profkit/commands."""
+"""The `profkit` command: a registry of subcommands, one module each under profkit/commands."""
 
 from __future__ import annotations
 

@@ -119,6 +119,22 @@ class RunConfig:
                 f"-b{self.batch_size}-{digest[:10]}-r{self.repeat}")
 
 
+def parse_assignments(items: list[str], flag: str,
+                      error: type[Exception] = ConfigError) -> dict[str, Any]:
+    """KEY=VALUE items of a repeatable flag; VALUE is JSON when it parses (1, 0.5, true, ["a"]),
+    else the plain string."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise error(f"{flag} expects KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
 def paper_config(method: str, dataset: str = "mnist", batch_size: int | None = None,
                  **overrides: Any) -> RunConfig:
     """The paper's defaults (§8.4 and design/methods.md).

@@ -13,7 +13,8 @@ class MLP(nn.Module):
     def __init__(self, in_features: int, width: int, hidden_layers: int, n_classes: int):
         super().__init__()
         sizes = [in_features] + [width] * hidden_layers + [n_classes]
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        pairs = zip(sizes[:-1], sizes[1:], strict=True)
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in pairs)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -39,7 +40,8 @@ class MLP(nn.Module):
 
 def make_optimizer(cfg, params) -> torch.optim.Optimizer:
     """Adam or SGD from a RunConfig, with its implementation (default/foreach/fused) explicit."""
-    impl = {"default": {}, "foreach": {"foreach": True}, "fused": {"fused": True}}[cfg.optimizer_impl]
+    impls = {"default": {}, "foreach": {"foreach": True}, "fused": {"fused": True}}
+    impl = impls[cfg.optimizer_impl]
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr, eps=cfg.adam_eps, **impl)
     return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, **impl)

@@ -1,4 +1,4 @@
-"""PhaseTimer: the marker methods use to name phases, timing them with a monotonic clock (I1, I2)."""
+"""PhaseTimer: the marker methods use to name phases, timed with a monotonic clock (I1, I2)."""
 
 from __future__ import annotations
 

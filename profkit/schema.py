@@ -150,9 +150,8 @@ def to_arrow(name: str, data: dict[str, list] | pd.DataFrame) -> pa.Table:
     spec = table(name)
     cols = list(data.columns) if isinstance(data, pd.DataFrame) else list(data)
     if sorted(cols) != sorted(spec.column_names):
-        raise ValueError(
-            f"table {name!r}: columns {sorted(cols)} do not match schema {sorted(spec.column_names)}"
-        )
+        raise ValueError(f"table {name!r}: columns {sorted(cols)} do not match the schema's "
+                         f"{sorted(spec.column_names)}")
     if isinstance(data, pd.DataFrame):
         return pa.Table.from_pandas(data[spec.column_names], schema=spec.arrow_schema,
                                     preserve_index=False)

@@ -1,4 +1,4 @@
-"""Run directories: atomic writes of run.json and table parts, and loading many runs as tidy frames."""
+"""Run directories: atomic writes of run.json and table parts; loading many runs as tidy frames."""
 
 from __future__ import annotations
 
@@ -78,7 +78,8 @@ class RunDir:
             idx = len(list((self.path / name).glob("part-*.parquet")))
         sink = pa.BufferOutputStream()
         pq.write_table(tbl, sink, compression="zstd")
-        atomic_write_bytes(self.path / name / f"part-{idx:05d}.parquet", sink.getvalue().to_pybytes())
+        part = self.path / name / f"part-{idx:05d}.parquet"
+        atomic_write_bytes(part, sink.getvalue().to_pybytes())
         self._part[name] = idx + 1
 
     def read(self, name: str) -> pd.DataFrame:

@@ -26,8 +26,8 @@ def summarise(rd, meta: dict[str, Any], epoch_rows: list[dict[str, Any]]) -> dic
     ph = phase_seconds(rd.read("phases"), meta.get("phases"))
     summary: dict[str, Any] = {
         "epochs_run": len(epoch_rows),
-        "phase_s_per_epoch": dict(zip(ph.phase, ph.s_per_epoch.round(6))),
-        "phase_share": dict(zip(ph.phase, ph.share.round(4))),
+        "phase_s_per_epoch": dict(zip(ph.phase, ph.s_per_epoch.round(6), strict=True)),
+        "phase_share": dict(zip(ph.phase, ph.share.round(4), strict=True)),
         "warnings": [],
     }
     if epoch_rows:

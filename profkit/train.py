@@ -1,4 +1,4 @@
-"""The training loop: epochs, steps, phase timing, exact evaluation, and what a stop leaves behind."""
+"""The training loop: epochs, steps, phase timing, exact evaluation, what a stop leaves behind."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from profkit.config import RunConfig
 
@@ -16,3 +17,13 @@ def tiny_cfg(tmp_path):
         return RunConfig(**base)
 
     return make
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny matmuls: one torch thread keeps thread wake-ups from dominating (and, on a busy
+    shared machine, multiplying) the run time of method tests."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -16,13 +16,7 @@ from profkit.train import run
 IN, CLASSES = 20, 4
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny matmuls: one thread avoids oversubscription on the shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _make(method="alsh-approx", width=24, layers=2, batch=1, seed=0, **kw):

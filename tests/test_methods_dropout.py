@@ -18,13 +18,7 @@ from profkit.train import run
 IN, CLASSES = 12, 5
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny matmuls: one thread avoids OpenMP contention on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make(method: str, params: dict | None = None, hidden_layers: int = 3, width: int = 16,

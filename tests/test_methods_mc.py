@@ -18,14 +18,7 @@ from profkit.train import run
 EXACT = {"sample_ratio": 1.0, "epsilon": 0.0}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These tensors are tiny: one thread avoids thread wake-ups dominating (and, on a busy
-    machine, multiplying) the run time."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _make(cls, seed: int = 0, in_features: int = 12, n_classes: int = 5, **cfg):

@@ -19,13 +19,7 @@ IN, CLASSES = 12, 5
 ALWAYS_KEEP = {"alpha": 0.0, "beta_init": 40.0, "adapt_beta": False}  # sigmoid(40) == 1.0f
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny matmuls: one thread avoids OpenMP contention on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

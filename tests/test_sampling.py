@@ -19,15 +19,7 @@ from profkit.sampling import (
     scattered_product,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These tensors are tiny: one thread avoids thread wake-ups dominating (and, on a busy
-    machine, multiplying) the run time."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _operands(seed: int = 0, m: int = 6, n: int = 40, q: int = 5):

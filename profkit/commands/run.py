@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any
 
-from profkit.config import ConfigError, RunConfig, paper_config
+from profkit.config import RunConfig, paper_config, parse_assignments
 
 # flag -> RunConfig field; None defaults mean "not given" so a preset's value stands.
 _FIELDS = ("method", "dataset", "hidden_layers", "width", "batch_size", "epochs", "max_steps",
@@ -62,16 +62,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--param expects KEY=VALUE, got {item!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
+    return parse_assignments(items, "--param")
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:

@@ -43,7 +43,13 @@ def parse_idx(data: bytes, source: str = "<bytes>", expect_ndim: int | None = No
     if len(data) < header:
         raise DataFileError(f"{source}: truncated header.")
     dims = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
-    dtype = np.dtype(_DTYPES[code])
+    return payload(data, header, dims, np.dtype(_DTYPES[code]), source)
+
+
+def payload(data: bytes, header: int, dims: tuple[int, ...], dtype: np.dtype,
+            source: str) -> np.ndarray:
+    """The array after a header, in native byte order, if its length is what `dims` promise.
+    Shared by the binary-matrix formats (IDX, smallNORB)."""
     expected = int(np.prod(dims)) * dtype.itemsize
     if len(data) - header != expected:
         raise DataFileError(f"{source}: header promises {dims} ({expected} bytes of data) but the "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from profkit.data.errors import DataFileError
+from profkit.data.idx import payload
 
 # magic -> element type (the format's page; packed matrices, 0x1E3D4C52, are not used by NORB)
 MAGIC = {0x1E3D4C51: "<f4", 0x1E3D4C53: "<f8", 0x1E3D4C54: "<i4", 0x1E3D4C55: "u1",
@@ -38,13 +39,7 @@ def parse_matrix(data: bytes, source: str, magic: int, dims_tail: tuple[int, ...
     if dims[1:] != dims_tail or dims[0] < 0:
         raise DataFileError(f"{source}: dimensions {dims}, expected (N, "
                             f"{', '.join(map(str, dims_tail))}).")
-    dtype = np.dtype(MAGIC[magic])
-    expected = int(np.prod(dims)) * dtype.itemsize
-    if len(data) - header != expected:
-        raise DataFileError(f"{source}: header promises {dims} ({expected} bytes of data) but the "
-                            f"file holds {len(data) - header}; it is truncated or corrupt.")
-    arr = np.frombuffer(data, dtype, offset=header).reshape(dims)
-    return arr.astype(dtype.newbyteorder("="), copy=False)
+    return payload(data, header, dims, np.dtype(MAGIC[magic]), source)
 
 
 def read_split(dat: bytes, cat: bytes, info: bytes, names: tuple[str, str, str],

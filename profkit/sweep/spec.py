@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from profkit.config import PRESETS, ConfigError, RunConfig
+from profkit.config import PRESETS, ConfigError, RunConfig, parse_assignments
 
 PARAM = "param."
 TABLES = ("sweep", "fixed", "axes", "params", "also", "when")
@@ -190,13 +190,4 @@ def load_spec(path: str | Path) -> SweepSpec:
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
     """--set KEY=VALUE items; VALUE is JSON if it parses (1, 0.5, true, ["a"]), else a string."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise SweepFileError(f"--set expects KEY=VALUE, got {item!r}")
-        try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip()] = value
-    return out
+    return parse_assignments(items, "--set", SweepFileError)
