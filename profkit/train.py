@@ -172,7 +172,6 @@ class Trainer:
             rec.add(t1 - t0, timer.acc, loss, len(idx))
             timer.reset()
             self.step += 1
-            self.ctx.step = self.step
             if not math.isfinite(loss):
                 return True
             if bar is not None and s % every == every - 1:

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from method_steps import CLASSES, IN, batches, train
 
 from profkit.config import ConfigError, RunConfig
 from profkit.data import load_dataset
@@ -15,7 +16,6 @@ from profkit.phases import NullMarker
 from profkit.store import load
 from profkit.train import run
 
-IN, CLASSES = 12, 5
 ALWAYS_KEEP = {"alpha": 0.0, "beta_init": 40.0, "adapt_beta": False}  # sigmoid(40) == 1.0f
 
 
@@ -36,14 +36,6 @@ def make(method: str, params: dict | None = None, hidden_layers: int = 3, width:
                               torch.Generator().manual_seed(seed + 1))
 
 
-def batches(n_steps: int, batch: int, seed: int = 3):
-    g = torch.Generator().manual_seed(seed)
-    for _ in range(n_steps):
-        yield torch.randn(batch, IN, generator=g), torch.randint(0, CLASSES, (batch,), generator=g)
-
-
-def train(method, n_steps: int, batch: int) -> list[float]:
-    return [float(method.train_step(x, y, NullMarker())) for x, y in batches(n_steps, batch)]
 
 
 def stats(method) -> dict[tuple[int, str], float | None]:

@@ -88,7 +88,6 @@ class Dropout(TrainingMethod):
 
     name = "dropout"
     Params = DropoutParams
-    phases = ("forward", "backward", "optimizer")
 
     def __init__(self, cfg, in_features: int, n_classes: int, generator: torch.Generator):
         super().__init__(cfg, in_features, n_classes, generator)

@@ -144,7 +144,6 @@ class MCApprox(TrainingMethod):
 
     name = "mc-approx"
     Params = MCParams
-    phases = ("forward", "backward", "optimizer")
 
     def __init__(self, cfg, in_features: int, n_classes: int, generator: torch.Generator):
         super().__init__(cfg, in_features, n_classes, generator)

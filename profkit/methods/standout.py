@@ -100,7 +100,6 @@ class Standout(TrainingMethod):
 
     name = "adaptive-dropout"
     Params = StandoutParams
-    phases = ("forward", "backward", "optimizer")
 
     def __init__(self, cfg, in_features: int, n_classes: int, generator: torch.Generator):
         super().__init__(cfg, in_features, n_classes, generator)
