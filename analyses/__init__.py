@@ -5,6 +5,6 @@ Entry points: `load_results(path)` -> Results; the modules runtime, accuracy, me
 decision and paper hold the analyses; figures/ draws them; report.render_report writes the page.
 """
 
-from analyses.results import Results, load_results
+from profkit.analyses.results import Results, load_results
 
 __all__ = ["Results", "load_results"]

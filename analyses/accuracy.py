@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from analyses.results import GROUP_KEYS, run_keys
+from profkit.analyses.results import GROUP_KEYS, run_keys
 
 
 def final_accuracy(epochs: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:

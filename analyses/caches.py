@@ -7,8 +7,7 @@ A counter the machine could not read stays NA with its reason (invariant I4); it
 from __future__ import annotations
 
 import pandas as pd
-
-from analyses.results import GROUP_KEYS, run_keys
+from profkit.analyses.results import GROUP_KEYS, run_keys
 
 # callgrind's cache-simulator miss events (D1/LL read and write misses, instruction misses)
 CALLGRIND_MISSES = {"I1mr", "ILmr", "D1mr", "D1mw", "DLmr", "DLmw", "LLmr", "LLmw", "LLdmr",

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-
-from analyses import accuracy, caches, checks, decision, memory, paper, runtime
-from analyses.results import Results
+from profkit.analyses import accuracy, caches, checks, decision, memory, paper, runtime
+from profkit.analyses.results import Results
 
 
 @dataclass

@@ -8,9 +8,8 @@ fastest candidate whose mean test accuracy is within `tolerance_pct` points of t
 from __future__ import annotations
 
 import pandas as pd
-
-from analyses.labels import SHALLOW_MAX, run_label
-from analyses.results import GROUP_KEYS
+from profkit.analyses.labels import SHALLOW_MAX, run_label
+from profkit.analyses.results import GROUP_KEYS
 
 LEAVES = (("mini-batch", "shallow"), ("mini-batch", "deep"), ("SGD", "shallow"),
           ("SGD", "deep"))

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from analyses.labels import PAPER_METHODS, method_title, run_label
+from profkit.analyses.labels import PAPER_METHODS, method_title, run_label
 
 
 def findings(c) -> list[str]:

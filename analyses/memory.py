@@ -8,8 +8,7 @@ misses the first epoch's growth and says so); otherwise the growth is NA with a 
 from __future__ import annotations
 
 import pandas as pd
-
-from analyses.results import GROUP_KEYS, run_keys
+from profkit.analyses.results import GROUP_KEYS, run_keys
 
 MB = 1e6
 RSS = "rss"

@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-
-from analyses.labels import (
+from profkit.analyses.labels import (
     PAPER_EPOCHS,
     PAPER_HARDWARE,
     PAPER_WIDTH,

@@ -6,17 +6,16 @@ import time
 from pathlib import Path
 
 import jinja2
-
-from analyses.computed import Computed, compute
-from analyses.decision import DEFAULT_TOLERANCE_PCT
-from analyses.results import Results, load_results
-from analyses.sections import Section, overview
-from analyses.sections import accuracy as s_accuracy
-from analyses.sections import decision as s_decision
-from analyses.sections import errorprop as s_errorprop
-from analyses.sections import memory as s_memory
-from analyses.sections import paper as s_paper
-from analyses.sections import runtime as s_runtime
+from profkit.analyses.computed import Computed, compute
+from profkit.analyses.decision import DEFAULT_TOLERANCE_PCT
+from profkit.analyses.results import Results, load_results
+from profkit.analyses.sections import Section, overview
+from profkit.analyses.sections import accuracy as s_accuracy
+from profkit.analyses.sections import decision as s_decision
+from profkit.analyses.sections import errorprop as s_errorprop
+from profkit.analyses.sections import memory as s_memory
+from profkit.analyses.sections import paper as s_paper
+from profkit.analyses.sections import runtime as s_runtime
 
 TEMPLATES = Path(__file__).parent / "templates"
 

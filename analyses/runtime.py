@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from analyses import stats
-from analyses.labels import REFERENCE
-from analyses.results import GROUP_KEYS, MATCH_KEYS, run_keys
+from profkit.analyses import stats
+from profkit.analyses.labels import REFERENCE
+from profkit.analyses.results import GROUP_KEYS, MATCH_KEYS, run_keys
 
 DIAGNOSTIC, TOTAL = "diagnostic", "total"
 FIRST_PHASES = ("data", "forward", "backward", "optimizer")

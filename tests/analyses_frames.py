@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from analyses.results import enrich_runs
+from profkit.analyses.results import enrich_runs
 
 
 def runs(*rows: dict) -> pd.DataFrame:

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from analyses_frames import epochs, runs
-
-from analyses import accuracy
+from profkit.analyses import accuracy
 
 
 def _confusion(run_id: str, mat: np.ndarray, epoch: int = 0, split: str = "test"):

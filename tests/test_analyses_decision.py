@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from analyses import decision
+from profkit.analyses import decision
 
 
 def _cands(rows):

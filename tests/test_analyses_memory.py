@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from analyses_frames import epochs, runs
+from profkit.analyses import caches, memory
 
-from analyses import caches, memory
 from profkit.schema import empty_frame
 
 MB = 1_000_000

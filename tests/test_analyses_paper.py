@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from analyses import paper
+from profkit.analyses import paper
 
 
 def _acc(dataset, method, batch, layers=3, width=1000, pct=90.0, epochs=50):

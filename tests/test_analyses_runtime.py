@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from analyses_frames import phases, runs
-
-from analyses import runtime, stats
+from profkit.analyses import runtime, stats
 
 MS = 1_000_000
 

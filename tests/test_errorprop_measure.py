@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from profkit.analyses import errorprop as aep
 
-from analyses import errorprop as aep
 from profkit import errorprop as ep
 from profkit.config import RunConfig
 from profkit.methods import METHODS

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
-
-from analyses import errorprop as ep
+from profkit.analyses import errorprop as ep
 
 
 def test_theory_matches_published_c5_table():

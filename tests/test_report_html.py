@@ -121,8 +121,8 @@ def test_report_of_missing_dir_is_a_clear_error(tmp_path, capsys):
 
 
 def test_analyses_do_not_import_torch():
-    code = ("import pkgutil, importlib, sys, analyses\n"
-            "for m in pkgutil.walk_packages(analyses.__path__, 'analyses.'):\n"
+    code = ("import pkgutil, importlib, sys, profkit.analyses as a\n"
+            "for m in pkgutil.walk_packages(a.__path__, 'profkit.analyses.'):\n"
             "    importlib.import_module(m.name)\n"
             "assert 'torch' not in sys.modules, 'torch imported'\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

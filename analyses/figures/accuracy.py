@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from analyses.figures.base import color, legend_label, linestyle, method_title, new
-from analyses.labels import setting
+from profkit.analyses.figures.base import color, legend_label, linestyle, method_title, new
+from profkit.analyses.labels import setting
 
 
 def curves(curves: pd.DataFrame):

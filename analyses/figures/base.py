@@ -9,8 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
-from analyses.labels import method_title, run_label  # noqa: E402
+from profkit.analyses.labels import method_title, run_label  # noqa: E402
 
 COLORS = {"standard": "#444444", "dropout": "#1f77b4", "adaptive-dropout": "#2ca02c",
           "alsh-approx": "#d62728", "mc-approx": "#9467bd"}

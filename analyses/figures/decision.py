@@ -6,8 +6,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 import pandas as pd
-
-from analyses.figures.base import new
+from profkit.analyses.figures.base import new
 
 
 @dataclass

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from analyses.figures.base import color, legend_label, linestyle, new
+from profkit.analyses.figures.base import color, legend_label, linestyle, new
 
 
 def rss_over_time(series: pd.DataFrame):

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from analyses.figures.base import color, legend_label, linestyle, new
-from analyses.runtime import TOTAL, phase_order
+from profkit.analyses.figures.base import color, legend_label, linestyle, new
+from profkit.analyses.runtime import TOTAL, phase_order
 
 PHASE_COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
                 "#8c8c8c", "#ccb974", "#64b5cd"]

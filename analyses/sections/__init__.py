@@ -28,7 +28,7 @@ class Section:
 
     def figure(self, fig, title: str, caption: str = "", missing: str = "") -> None:
         """Inline `fig` as PNG; when it is None (no data), record `missing` instead."""
-        from analyses.figures.base import to_data_uri
+        from profkit.analyses.figures.base import to_data_uri
 
         if fig is None:
             self.missing.append(missing or f"{title}: no data")

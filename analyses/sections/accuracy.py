@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from analyses import accuracy
-from analyses.computed import Computed
-from analyses.figures import accuracy as afig
-from analyses.sections import Section
-from analyses.sections.runtime import CONFIG_COLS, OPTIONAL, with_config
-from analyses.tables import drop_constant, fixed, html_table
+from profkit.analyses import accuracy
+from profkit.analyses.computed import Computed
+from profkit.analyses.figures import accuracy as afig
+from profkit.analyses.sections import Section
+from profkit.analyses.sections.runtime import CONFIG_COLS, OPTIONAL, with_config
+from profkit.analyses.tables import drop_constant, fixed, html_table
 
 
 def _paper_acc(c: Computed) -> pd.DataFrame:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from analyses.computed import Computed
-from analyses.figures import decision as dfig
-from analyses.sections import Section
-from analyses.tables import fixed, html_table, num
+from profkit.analyses.computed import Computed
+from profkit.analyses.figures import decision as dfig
+from profkit.analyses.sections import Section
+from profkit.analyses.tables import fixed, html_table, num
 
 MAX_TREES = 3
 

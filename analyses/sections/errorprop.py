@@ -1,12 +1,11 @@
-"""The error-propagation section (§7), from analyses.errorprop.errorprop_section's dict."""
+"""The error-propagation section (§7), from profkit.analyses.errorprop.errorprop_section's dict."""
 
 from __future__ import annotations
 
 import pandas as pd
-
-from analyses.computed import Computed
-from analyses.sections import Section
-from analyses.tables import html_table, num
+from profkit.analyses.computed import Computed
+from profkit.analyses.sections import Section
+from profkit.analyses.tables import html_table, num
 
 TITLES = {"theory": "Theorem 7.2: relative error after k layers",
           "paper_table": "The paper's §7 table checked against the formula",
@@ -22,7 +21,7 @@ def build(c: Computed) -> Section:
                   "Theorem 7.2's curve for a given c and the measured per-layer relative error "
                   "of the approximate methods (analyses/errorprop.py).")
     try:
-        from analyses import errorprop
+        from profkit.analyses import errorprop
     except ImportError as e:
         sec.missing.append(f"error-propagation analysis unavailable: {e}")
         return sec

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from analyses import caches, memory
-from analyses.computed import Computed
-from analyses.figures import memory as mfig
-from analyses.sections import Section
-from analyses.sections.runtime import CONFIG_COLS, OPTIONAL, with_config
-from analyses.tables import drop_constant, fixed, html_table, num
+from profkit.analyses import caches, memory
+from profkit.analyses.computed import Computed
+from profkit.analyses.figures import memory as mfig
+from profkit.analyses.sections import Section
+from profkit.analyses.sections.runtime import CONFIG_COLS, OPTIONAL, with_config
+from profkit.analyses.tables import drop_constant, fixed, html_table, num
 
 
 def growth_table(c: Computed) -> str:

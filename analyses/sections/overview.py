@@ -6,12 +6,11 @@ import os
 from pathlib import Path
 
 import pandas as pd
-
-from analyses import environment, findings
-from analyses.computed import Computed
-from analyses.labels import PAPER_METHODS, method_title
-from analyses.sections import Section
-from analyses.tables import html_table
+from profkit.analyses import environment, findings
+from profkit.analyses.computed import Computed
+from profkit.analyses.labels import PAPER_METHODS, method_title
+from profkit.analyses.sections import Section
+from profkit.analyses.tables import html_table
 
 
 def first_screen(c: Computed) -> dict:

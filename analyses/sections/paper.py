@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from analyses import paper
-from analyses.computed import Computed
-from analyses.sections import Section
-from analyses.tables import html_table, num
+from profkit.analyses import paper
+from profkit.analyses.computed import Computed
+from profkit.analyses.sections import Section
+from profkit.analyses.tables import html_table, num
 
 
 def build(c: Computed) -> Section:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from analyses import runtime
-from analyses.computed import Computed
-from analyses.figures import runtime as rfig
-from analyses.labels import run_label
-from analyses.results import GROUP_KEYS
-from analyses.sections import Section
-from analyses.tables import drop_constant, fixed, html_table, num
+from profkit.analyses import runtime
+from profkit.analyses.computed import Computed
+from profkit.analyses.figures import runtime as rfig
+from profkit.analyses.labels import run_label
+from profkit.analyses.results import GROUP_KEYS
+from profkit.analyses.sections import Section
+from profkit.analyses.tables import drop_constant, fixed, html_table, num
 
 CONFIG_COLS = {"config": "method (setting)", "dataset": "dataset", "hidden_layers": "hidden layers",
                "width": "width", "flush_denormal": "flush denormal",

@@ -116,7 +116,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"demo: training done in {time.perf_counter() - t0:.0f} s", flush=True)
     if args.no_report:
         return 0
-    from analyses.report import write_report
+    from profkit.analyses.report import write_report
 
     out = write_report(args.results, args.output, title=f"profkit demo ({args.dataset})")
     print(f"report written: {out}")

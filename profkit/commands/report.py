@@ -18,8 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from analyses.decision import DEFAULT_TOLERANCE_PCT
-    from analyses.report import write_report
+    from profkit.analyses.decision import DEFAULT_TOLERANCE_PCT
+    from profkit.analyses.report import write_report
     from profkit.config import ConfigError
 
     tol = DEFAULT_TOLERANCE_PCT if args.tolerance is None else args.tolerance
