@@ -1,4 +1,11 @@
-"""RunConfig: one training run, validated on construction; the paper's presets."""
+"""RunConfig: one training run, validated on construction; the paper's presets.
+
+Adding a setting: add one field to RunConfig with `_setting(default, "help text", ...)`
+(choices=..., none="what None means", id_omits_default=True so that the run ids of existing
+configs stay as they are), and check its value in __post_init__. `profkit run` gets the flag
+--the-field (with --no-the-field for a bool) and its help line stating the default from the
+field itself (profkit/commands/runflags.py); tests/test_cli_run.py checks that every field has one.
+"""
 
 from __future__ import annotations
 
@@ -39,31 +46,59 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
 
 
+def _setting(default: Any, help: str, *, compare: bool = True, hash: bool | None = None,
+             **flag: Any) -> Any:
+    """A RunConfig field with its command-line description in the field's metadata.
+
+    `default` is the value, or a factory (a type) for mutable defaults. Optional keys in
+    `flag`: choices; none (what None means); flag (the flag's name when not --field-name);
+    metavar; id_omits_default (True for every field added after run ids were first published:
+    the field enters the run id only when it differs from its default). profkit.commands.runflags
+    builds the `profkit run` flags from these.
+    """
+    meta = {"help": help, **flag}
+    if isinstance(default, type):
+        return field(default_factory=default, compare=compare, hash=hash, metadata=meta)
+    return field(default=default, compare=compare, hash=hash, metadata=meta)
+
+
+def _default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that defines a training run. Frozen; invalid values raise ConfigError."""
 
-    method: str = "standard"
-    dataset: str = "mnist-5k"
-    hidden_layers: int = 3
-    width: int = 1000
-    batch_size: int = 20
-    epochs: int = 1
-    max_steps: int | None = None  # cap on training steps over the whole run, for quick looks
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    adam_eps: float = 1e-8
-    momentum: float = 0.0  # SGD only
-    optimizer_impl: str = "default"  # torch's default, foreach or fused: it changes step cost
-    flush_denormal: bool = False
-    seed: int = 0
-    threads: int | None = None  # None: torch's default for this machine, resolved and recorded
-    warmup_steps: int = 20
-    eval_batch_size: int = 1000
-    method_params: dict[str, Any] = field(default_factory=dict, hash=False)
-    repeat: int = 0
-    results: str = field(default="results", compare=False)
-    data_dir: str | None = field(default=None, compare=False)
+    method: str = _setting("standard", "training method; `profkit run --list-methods` lists them")
+    dataset: str = _setting("mnist-5k", "dataset; `profkit run --list-datasets` lists them")
+    hidden_layers: int = _setting(3, "number of hidden layers, 1-50")
+    width: int = _setting(1000, "units per hidden layer")
+    batch_size: int = _setting(20, "training batch size; the paper: 1, MC-approx 20")
+    epochs: int = _setting(1, "training epochs; the paper: 50")
+    max_steps: int | None = _setting(None, "stop after this many training steps over the "
+                                           "whole run, for quick looks", none="no cap")
+    optimizer: str = _setting("adam", "optimizer", choices=OPTIMIZERS)
+    lr: float = _setting(1e-3, "learning rate")
+    adam_eps: float = _setting(1e-8, "Adam's epsilon; the paper preset: 1e-4")
+    momentum: float = _setting(0.0, "SGD momentum, in [0, 1]; Adam ignores it")
+    optimizer_impl: str = _setting("default", "torch optimizer implementation; it changes the "
+                                   "optimizer's cost", choices=OPTIMIZER_IMPLS)
+    flush_denormal: bool = _setting(False, "flush subnormal floats to zero, "
+                                           "torch.set_flush_denormal")
+    seed: int = _setting(0, "random seed for initialisation, shuffling and sampling")
+    threads: int | None = _setting(None, "torch intra-op threads, recorded in run.json",
+                                   none="torch's choice for this machine")
+    warmup_steps: int = _setting(20, "first steps flagged as warm-up in the phase table")
+    eval_batch_size: int = _setting(1000, "batch size of validation and test evaluation")
+    method_params: dict[str, Any] = _setting(
+        dict, "a method parameter, repeatable: --param p=0.05; VALUE is parsed as JSON if "
+        "it can", flag="--param", metavar="KEY=VALUE", none="the method's defaults", hash=False)
+    repeat: int = _setting(0, "repeat index (part of the run id)")
+    results: str = _setting("results", "results directory", compare=False, metavar="DIR")
+    data_dir: str | None = _setting(None, "directory holding dataset files", compare=False,
+                                    metavar="DIR",
+                                    none="$PROFKIT_DATA, else the platform cache directory")
 
     def __post_init__(self) -> None:
         from profkit.data.registry import check_dataset_name
@@ -112,8 +147,11 @@ class RunConfig:
     def run_id(self) -> str:
         """Deterministic id from everything that changes the run's results (not output paths)."""
         d = self.to_dict()
-        for k in ("results", "data_dir"):
-            d.pop(k)
+        for f in dataclasses.fields(self):
+            # Output paths never enter the id; a field added later enters it only when set,
+            # so adding a setting keeps the ids (and the finished runs) of every old config.
+            if not f.compare or (f.metadata.get("id_omits_default") and d[f.name] == _default(f)):
+                d.pop(f.name)
         digest = hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
         return (f"{self.method}-{self.dataset}-h{self.hidden_layers}-w{self.width}"
                 f"-b{self.batch_size}-{digest[:10]}-r{self.repeat}")

@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                           "$PROFKIT_DATA, else the platform cache directory)")
 
 
-def _list(ddir) -> int:
+def list_datasets(ddir) -> int:
     from profkit.data.registry import DATASETS
 
     print(f"{'name':<15} {'input':<9} {'classes':>7}  {'train/val/test':<20} available")
@@ -85,7 +85,7 @@ def _fetch(name: str, ddir, mirror: str | None) -> int:
 
 def main(args: argparse.Namespace) -> int:
     if args.action == "list":
-        return _list(args.data_dir)
+        return list_datasets(args.data_dir)
     if args.action == "info":
         return _info(args.name, args.data_dir)
     return _fetch(args.name, args.data_dir, args.mirror)

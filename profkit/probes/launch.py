@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from profkit.exitcodes import exit_code
 from profkit.probes.callgrind import DEFAULT_MAX_STEPS, GEOMETRY, WRAPPED_ENV, valgrind_command
 from profkit.probes.profilers import ToolMissing, pyspy_command, scalene_command
 
 WRAPPERS = ("callgrind", "py-spy", "scalene")  # instruments that must launch the process
 SPEC = "launch.json"
-EXIT_CODES = {"complete": 0, "interrupted": 130, "diverged": 3}
 
 
 def wrapper_of(probes: list[str], profiler: str | None) -> str | None:
@@ -179,7 +179,7 @@ def child_main(spec_path: str) -> int:
     kind = os.environ.get(WRAPPED_ENV)
     probes = make_probes(spec["probes"], spec["profiler"], wrapped=kind)
     result = run(cfg, probes=probes, progress=spec["progress"], meta_extra=wrapper_meta(kind))
-    return EXIT_CODES.get(result.status, 1)
+    return exit_code(result.status)
 
 
 if __name__ == "__main__":
