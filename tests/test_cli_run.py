@@ -123,7 +123,10 @@ def test_paper_preset_values_stand_unless_a_flag_is_given():
     assert cfg == paper_config("dropout", epochs=2, method_params={"p": 0.5, "impl": "gather"})
 
 
-def test_list_methods_and_datasets(capsys):
+def test_list_methods_and_datasets(capsys, monkeypatch, tmp_path):
+    # a data dir of its own: no platform cache look-up (pooch's logger would keep this
+    # test's captured stderr for later tests)
+    monkeypatch.setenv("PROFKIT_DATA", str(tmp_path))
     with pytest.raises(SystemExit) as e:
         cli(["run", "--list-methods"])
     out = capsys.readouterr().out
