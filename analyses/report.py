@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 from profkit.analyses.computed import Computed, compute
 from profkit.analyses.decision import DEFAULT_TOLERANCE_PCT
+from profkit.analyses.markup import safe_href
 from profkit.analyses.results import Results, load_results
 from profkit.analyses.sections import Section, overview
 from profkit.analyses.sections import accuracy as s_accuracy
@@ -42,8 +43,9 @@ def build_sections(c: Computed, out_path: Path | None) -> list[Section]:
 
 def render(c: Computed, out_path: Path | None = None, title: str | None = None) -> str:
     """The report's HTML text."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                             autoescape=jinja2.select_autoescape(["html"]))
+    # everything from data is escaped; only Markup that profkit built (tables) passes as is
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    env.filters["safe_href"] = safe_href
     results_dir = (overview._rel(str(c.results.path), out_path) if c.results.path else "")
     return env.get_template("report.html").render(
         title=title or "profkit report", head=overview.first_screen(c),

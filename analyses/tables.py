@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable
 
 import pandas as pd
+from profkit.analyses.markup import Markup, escape
+from profkit.analyses.markup import note as note_html
 
 Fmt = Callable[[object], str]
 
@@ -39,24 +40,25 @@ def text(v) -> str:
 
 
 def html_table(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, Fmt] | None = None,
-               css: str = "data", max_rows: int = 400) -> str:
-    """<table> of `columns` (name -> header) of `df`; cells escaped; NA as an em dash."""
+               css: str = "data", max_rows: int = 400, note: str = "") -> Markup:
+    """<table> of `columns` (name -> header) of `df`, then `note` as a caption; every header,
+    cell and note escaped (the result is trusted Markup); NA as an em dash."""
     formats = formats or {}
     cols = [c for c in columns if c in df]
-    head = "".join(f"<th>{html.escape(str(columns[c]))}</th>" for c in cols)
+    head = "".join(f"<th>{escape(str(columns[c]))}</th>" for c in cols)
     body = []
     for _, r in df.head(max_rows).iterrows():
         cells = "".join(_cell(formats.get(c, text)(r[c])) for c in cols)
         body.append(f"<tr>{cells}</tr>")
     more = (f'<p class="note">{len(df) - max_rows} more rows in the results directory.</p>'
             if len(df) > max_rows else "")
-    return (f'<table class="{css}"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>{more}')
+    return Markup(f'<table class="{escape(css)}"><thead><tr>{head}</tr></thead>'
+                  f'<tbody>{"".join(body)}</tbody></table>{more}') + note_html(note)
 
 
 def _cell(s: str) -> str:
     cls = ' class="na"' if s == "—" or s.startswith("unavailable") else ""
-    return f"<td{cls}>{html.escape(s)}</td>"
+    return f"<td{cls}>{escape(s)}</td>"
 
 
 def constant_columns(df: pd.DataFrame, candidates: list[str]) -> dict[str, object]:

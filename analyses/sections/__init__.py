@@ -24,6 +24,7 @@ class Section:
     missing: list[str] = field(default_factory=list)
 
     def table(self, html: str, title: str = "", caption: str = "") -> None:
+        """`html` must be Markup (from html_table) to render as HTML; a plain str is escaped."""
         self.blocks.append(Block("table", html, caption, title))
 
     def figure(self, fig, title: str, caption: str = "", missing: str = "") -> None:

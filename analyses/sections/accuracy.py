@@ -34,7 +34,7 @@ def table2(c: Computed) -> str:
                                                                             "hidden_layers")])
     f = fixed(2)
     return html_table(t, cols, {"test_pct": f, "sd_pct": f, "val_pct": f, "paper_t2": f,
-                                "paper_depth": f}) + (f'<p class="note">{note}</p>' if note else "")
+                                "paper_depth": f}, note=note)
 
 
 def build(c: Computed) -> Section:

@@ -23,8 +23,7 @@ def growth_table(c: Computed) -> str:
             "rss_end_mb": "RSS at end MB", "n_runs": "runs", "paper_mb": "paper growth MB"}
     cols, note = drop_constant(cols, g, OPTIONAL)
     return html_table(g, cols, {"growth_per_epoch_mb": fixed(1), "rss_end_mb": fixed(0),
-                                "paper_mb": num(4)}) + (f'<p class="note">{note}</p>'
-                                                        if note else "")
+                                "paper_mb": num(4)}, note=note)
 
 
 def misses_table(c: Computed) -> str:
@@ -36,8 +35,7 @@ def misses_table(c: Computed) -> str:
     cols = {**CONFIG_COLS, "phase": "phase", "event": "event", "backend_kind": "backend",
             "misses": "misses per step", "pct_more": "% more than MC-approx"}
     cols, note = drop_constant(cols, m, OPTIONAL)
-    return html_table(m, cols, {"pct_more": fixed(0)}) + (f'<p class="note">{note}</p>'
-                                                          if note else "")
+    return html_table(m, cols, {"pct_more": fixed(0)}, note=note)
 
 
 def build(c: Computed) -> Section:

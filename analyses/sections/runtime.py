@@ -62,15 +62,14 @@ def phase_seconds_table(c: Computed) -> str:
     fmts = {p: num(3) for p in phases} | {"ci_lo": num(3), "ci_hi": num(3), "ratio": fixed(2),
                                           "paper_ff": num(4), "paper_bp": num(4),
                                           "paper_total": num(4)}
-    return html_table(wide, cols, fmts) + (f'<p class="note">{note}</p>' if note else "")
+    return html_table(wide, cols, fmts, note=note)
 
 
 def ratio_table(c: Computed) -> str:
     wide = _wide(c.phase_table, "ratio")
     phases = runtime.phase_order(c.phase_table["phase"].unique())
     cols, note = drop_constant({**CONFIG_COLS, **{p: p for p in phases}}, wide, OPTIONAL)
-    return html_table(wide, cols, {p: fixed(2) for p in phases}) + (
-        f'<p class="note">{note}</p>' if note else "")
+    return html_table(wide, cols, {p: fixed(2) for p in phases}, note=note)
 
 
 def step_table(c: Computed) -> str:
@@ -85,7 +84,7 @@ def step_table(c: Computed) -> str:
         ["dataset", "hidden_layers", "batch_size", "method", "repeat"])
     cols = {**CONFIG_COLS, "repeat": "repeat", "n_steps": "steps", **{p: p for p in phases}}
     cols, note = drop_constant(cols, w, [*OPTIONAL, "repeat", "n_steps"])
-    return html_table(w, cols) + (f'<p class="note">{note}</p>' if note else "")
+    return html_table(w, cols, note=note)
 
 
 def build(c: Computed) -> Section:
