@@ -52,15 +52,16 @@ def epoch_phase_seconds(phases: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFram
 
 def step_phase_stats(phases: pd.DataFrame, runs: pd.DataFrame,
                      extrapolated_runs: set[str] = frozenset()) -> pd.DataFrame:
-    """Per run and phase: median ms per non-warm-up step with a bootstrap CI, mean, CV, and a
-    bootstrap CI of seconds per full epoch: over all steps (warm-up included, as the measured
-    epoch is), or over steady steps for runs whose epochs were extrapolated."""
+    """Per run and phase: median ms per non-warm-up step with a moving-block bootstrap CI,
+    mean, CV, and a block-means CI of seconds per full epoch: over all steps (warm-up
+    included, as the measured epoch is), or over steady steps for runs whose epochs were
+    extrapolated; `block_ms` keeps those block means (ms) for pooling over repeats."""
     ph = training_phases(phases)
     full = runs.set_index("run_id")["full_epoch_steps"]
     rows = [_step_row(rid, phase, g, full.get(rid), rid in extrapolated_runs)
             for (rid, phase), g in ph.groupby(["run_id", "phase"])]
     cols = ["run_id", "phase", "n_steps", "median_ms", "median_lo_ms", "median_hi_ms",
-            "mean_ms", "cv", "epoch_lo_s", "epoch_hi_s"]
+            "mean_ms", "cv", "epoch_lo_s", "epoch_hi_s", "block_ms", "full_steps"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -68,23 +69,26 @@ def _step_row(run_id: str, phase: str, g: pd.DataFrame, full_steps, steady_only:
     all_ms = g["wall_ns"].to_numpy() / 1e6
     ms = all_ms[~g["warmup"].to_numpy(dtype=bool)]
     ms = ms if len(ms) else all_ms
-    lo, hi = stats.bootstrap_ci(ms)
-    mlo, mhi = stats.bootstrap_ci(ms if steady_only else all_ms, stat=np.mean)
-    scale = float(full_steps) / 1e3 if pd.notna(full_steps) else np.nan
+    lo, hi = stats.block_bootstrap_ci(ms)
+    blocks = stats.block_means(ms if steady_only else all_ms)
+    mlo, mhi = stats.positive_t_ci(blocks)
+    full = float(full_steps) if pd.notna(full_steps) else np.nan
     return {"run_id": run_id, "phase": phase, "n_steps": len(ms), "median_ms": np.median(ms),
             "median_lo_ms": lo, "median_hi_ms": hi, "mean_ms": ms.mean(), "cv": stats.cv(ms),
-            "epoch_lo_s": mlo * scale, "epoch_hi_s": mhi * scale}
+            "epoch_lo_s": mlo * full / 1e3, "epoch_hi_s": mhi * full / 1e3,
+            "block_ms": tuple(blocks), "full_steps": full}
 
 
 def phase_table(epoch_seconds: pd.DataFrame, step_stats: pd.DataFrame,
                 runs: pd.DataFrame) -> pd.DataFrame:
     """Per configuration and phase: seconds per epoch (median over runs of each run's mean over
-    epochs) with a 95% CI: t over repeats when there are >= 2, else bootstrap over steps."""
+    epochs) with a 95% CI: t over repeats (log scale) with >= 3 repeats, else t over the
+    pooled block means of the runs' steps (within-run variation only; see stats)."""
     per_run = epoch_seconds.groupby(["run_id", "phase"], as_index=False).agg(
         seconds=("seconds", "mean"), n_epochs=("epoch", "size"),
         extrapolated=("extrapolated", "any"))
-    per_run = per_run.merge(step_stats[["run_id", "phase", "median_ms", "epoch_lo_s",
-                                        "epoch_hi_s"]], on=["run_id", "phase"], how="left")
+    per_run = per_run.merge(step_stats[["run_id", "phase", "median_ms", "block_ms",
+                                        "full_steps"]], on=["run_id", "phase"], how="left")
     per_run = per_run.merge(run_keys(runs), on="run_id")
     if per_run.empty:
         return pd.DataFrame(columns=[*GROUP_KEYS, "phase", "s_per_epoch", "ci_lo", "ci_hi",
@@ -100,17 +104,24 @@ def phase_table(epoch_seconds: pd.DataFrame, step_stats: pd.DataFrame,
 def _group_row(key: tuple, g: pd.DataFrame) -> dict:
     row = dict(zip([*GROUP_KEYS, "phase"], key, strict=True))
     s = g["seconds"].to_numpy()
-    if len(s) >= 2:
-        lo, hi = stats.t_ci(s)
-        how = f"t over {len(s)} repeats"
-    else:
-        lo, hi = g["epoch_lo_s"].iloc[0], g["epoch_hi_s"].iloc[0]
-        how = "bootstrap over steps"
+    lo, hi, how = _group_ci(s, g)
     row.update(s_per_epoch=float(np.median(s)), ci_lo=lo, ci_hi=hi, ci_method=how,
                median_step_ms=float(g["median_ms"].median()), n_runs=len(s),
                n_epochs=int(g["n_epochs"].sum()), extrapolated=bool(g["extrapolated"].any()),
                repeat_cv=stats.cv(s))
     return row
+
+
+def _group_ci(s: np.ndarray, g: pd.DataFrame) -> tuple[float, float, str]:
+    """Between-repeat interval with >= MIN_REPEATS repeats, else pooled within-run blocks."""
+    if len(s) >= stats.MIN_REPEATS:
+        return (*stats.positive_t_ci(s), f"t over {len(s)} repeats (log scale)")
+    blocks = [np.asarray(b) * f / 1e3 for b, f in zip(g["block_ms"], g["full_steps"],
+                                                    strict=True) if isinstance(b, tuple)]
+    lo, hi = stats.positive_t_ci(np.concatenate(blocks)) if blocks else (np.nan, np.nan)
+    n = len(s)
+    return lo, hi, (f"n<3 repeats ({n}): no between-repeat interval; t over block means "
+                    "of steps")
 
 
 def ratio_to_standard(table: pd.DataFrame) -> pd.DataFrame:

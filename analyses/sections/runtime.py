@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from profkit.analyses import runtime
+from profkit.analyses import runtime, stats
 from profkit.analyses.computed import Computed
 from profkit.analyses.figures import runtime as rfig
 from profkit.analyses.labels import run_label
@@ -47,18 +47,18 @@ def _paper_cols(c: Computed) -> pd.DataFrame:
 def phase_seconds_table(c: Computed) -> str:
     t = c.phase_table
     wide = _wide(t, "s_per_epoch")
-    tot = t[t["phase"] == "total"].set_index(GROUP_KEYS)[["ci_lo", "ci_hi", "ratio",
-                                                          "extrapolated", "ci_method"]]
+    tot = t[t["phase"] == "total"].set_index(GROUP_KEYS)[["ci_lo", "ci_hi", "ci_method", "ratio",
+                                                          "extrapolated"]]
     wide = wide.join(tot, on=GROUP_KEYS)
     keys = ["dataset", "method", "batch_size", "hidden_layers", "width", "variant"]
     wide = wide.merge(_paper_cols(c), on=keys, how="left")
     phases = [p for p in runtime.phase_order(t["phase"].unique())]
     cols = {**CONFIG_COLS, **{p: f"{p} s" for p in phases},
-            "ci_lo": "total 95% CI lo", "ci_hi": "total 95% CI hi",
+            "ci_lo": "total 95% CI lo", "ci_hi": "total 95% CI hi", "ci_method": "CI method",
             "ratio": "total / Standard", "extrapolated": "extrapolated",
             "paper_ff": "paper feedforward s", "paper_bp": "paper backprop s",
             "paper_total": "paper total s"}
-    cols, note = drop_constant(cols, wide, OPTIONAL)
+    cols, note = drop_constant(cols, wide, [*OPTIONAL, "ci_method"])
     fmts = {p: num(3) for p in phases} | {"ci_lo": num(3), "ci_hi": num(3), "ratio": fixed(2),
                                           "paper_ff": num(4), "paper_bp": num(4),
                                           "paper_total": num(4)}
@@ -93,16 +93,18 @@ def build(c: Computed) -> Section:
                   "Seconds per epoch by phase. Every phase is timed, so the columns add up to "
                   "the total (the paper's tables show feedforward and backpropagation only and "
                   "leave most of the total unexplained). Capped runs are extrapolated to a full "
-                  "epoch from their steady-state step time. CI: Student t over repeats when a "
-                  "configuration has >= 2, else bootstrap over steps.")
+                  "epoch from their steady-state step time. 95% CI: between repeats with >= 3 "
+                  "repeats, else from blocks of consecutive steps (see How intervals are "
+                  "computed, below).")
     if c.phase_table.empty:
         sec.missing.append("no phase timings (phases table is empty)")
         return sec
     sec.table(phase_seconds_table(c), "Seconds per epoch by phase, with the paper's values")
     sec.table(ratio_table(c), "Ratio to Standard at the same dataset, batch size, depth, width",
               "— where Standard was not run at that setting.")
-    sec.table(step_table(c), "Per-step phase times, ms (warm-up excluded): median [bootstrap "
-              "95% CI]")
+    sec.table(step_table(c), "Per-step phase times, ms (warm-up excluded): median [moving-"
+              "block bootstrap 95% CI]")
+    sec.text(stats.INTERVALS_NOTE)
     _figures(sec, c)
     return sec
 
