@@ -86,6 +86,11 @@ class RunConfig:
                                    "optimizer's cost", choices=OPTIMIZER_IMPLS)
     flush_denormal: bool = _setting(False, "flush subnormal floats to zero, "
                                            "torch.set_flush_denormal")
+    implementation: str = _setting(
+        "paper", "paper: the paper's protocol; tuned: the best CPU implementation of the same "
+        "algorithm (fused Adam/SGD when optimizer_impl is default, flush-denormal on, lazy "
+        "row-sparse updates for ALSH-approx and Dropout gather; docs/implementations.md)",
+        choices=("paper", "tuned"), id_omits_default=True)
     seed: int = _setting(0, "random seed for initialisation, shuffling and sampling")
     threads: int | None = _setting(None, "torch intra-op threads, recorded in run.json",
                                    none="torch's choice for this machine")
@@ -118,6 +123,7 @@ class RunConfig:
         _check_choice("optimizer_impl", self.optimizer_impl, OPTIMIZER_IMPLS)
         if not isinstance(self.flush_denormal, bool):
             raise ConfigError(f"flush_denormal must be true or false, got {self.flush_denormal!r}")
+        self._resolve_implementation()
         _check_int("seed", self.seed, 0, 2**63 - 1)
         if self.threads is not None:
             _check_int("threads", self.threads, 1, 1024)
@@ -128,6 +134,14 @@ class RunConfig:
         # recorded explicitly in every run and two spellings of one config get one run id.
         object.__setattr__(self, "method_params", check_method_params(self.method,
                                                                      self.method_params))
+
+    def _resolve_implementation(self) -> None:
+        from profkit.implementation import IMPLEMENTATIONS, resolve
+
+        _check_choice("implementation", self.implementation, IMPLEMENTATIONS)
+        impl, flush = resolve(self.implementation, self.optimizer_impl, self.flush_denormal)
+        object.__setattr__(self, "optimizer_impl", impl)
+        object.__setattr__(self, "flush_denormal", flush)
 
     def replace(self, **changes: Any) -> RunConfig:
         return dataclasses.replace(self, **changes)

@@ -132,6 +132,9 @@ def _run_row(meta: dict[str, Any], path: Path) -> dict[str, Any]:
     row.update({k: v for k, v in cfg.items() if not isinstance(v, dict)})
     for k, v in (cfg.get("method_params") or {}).items():
         row[f"param_{k}"] = v
+    # implementation's other choices are config fields already; runs before it had none
+    row.setdefault("implementation", "paper")
+    row["lazy_updates"] = (meta.get("implementation") or {}).get("lazy_updates")
     env = meta.get("environment", {})
     for k in ("hostname", "cpu_model", "torch_version", "torch_threads"):
         row[k] = env.get(k)

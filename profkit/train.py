@@ -21,6 +21,7 @@ from profkit import schema
 from profkit.config import RunConfig
 from profkit.data import Dataset, load_dataset
 from profkit.evaluate import confusion_rows, evaluate
+from profkit.implementation import choices
 from profkit.methods import get_method
 from profkit.model import subnormal_fraction
 from profkit.phases import DATA, PhaseTimer
@@ -96,7 +97,8 @@ class Trainer:
         environment = envmod.capture()
         meta = {
             "schema_version": schema.SCHEMA_VERSION, "run_id": self.cfg.run_id,
-            "config": self.cfg.to_dict(), "environment": environment, "status": "running",
+            "config": self.cfg.to_dict(), "implementation": choices(self.cfg).to_dict(),
+            "environment": environment, "status": "running",
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "repeat": self.cfg.repeat,
             "phases": list(self.timer.names) + ["other"],
             "dataset": {"name": self.ds.name, "sizes": self.ds.sizes, **self.ds.info},

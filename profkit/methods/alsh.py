@@ -30,6 +30,7 @@ instead updates only the touched entries (active rows x active input columns, th
 the output layer's active columns) with a lazy Adam/SGD of the same hyperparameters, like
 torch.optim.SparseAdam: moments of untouched entries neither decay nor move their weights,
 and bias correction uses the global step count. With every unit active both equal Standard.
+`implementation=tuned` turns sparse_update on (docs/implementations.md).
 
 `as_published=true` reproduces the published code's cost defect for comparison: a dense matmul
 with a zeroed copy of the inactive rows (same numbers, no saving). Its other defects are not
@@ -54,6 +55,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from profkit.implementation import lazy_updates
 from profkit.lsh import FAMILIES, PROJECTIONS, HashIndex, RandomStream
 from profkit.methods.base import LayerEstimate, PhaseMarker, TrainingMethod
 from profkit.methods.subset_grads import DenseStepOptimizer, LazyOptimizer
@@ -149,7 +151,8 @@ class AlshApprox(TrainingMethod):
         self.rebuild()  # the paper fills the tables before training (setup, not counted)
         self.rebuild_log: list[int] = []  # samples seen at each rebuild during training
         if not p.as_published:  # as published: autograd's dense .grad and the stock optimizer
-            opt = LazyOptimizer if p.sparse_update else DenseStepOptimizer
+            # implementation=tuned implies lazy updates (profkit/implementation.py)
+            opt = LazyOptimizer if lazy_updates(cfg) else DenseStepOptimizer
             self.optimizer = opt(cfg, list(self.model.parameters()))
         self.seen = self.steps = 0
         self.rebuild_pending = False

@@ -26,6 +26,11 @@ parameter and its two moment buffers (Adam also keeps moving dropped weights thr
 momentum, exactly as it does under nn.Dropout). So the optimizer phase costs what Standard's
 does; only forward and backward can get cheaper.
 
+With `implementation=tuned` (and impl=gather) the gathered weights are instead small leaf
+tensors (profkit.methods.subset_grads) and a lazy Adam/SGD updates only the kept rows and
+columns and their moments: the optimizer phase then shrinks with the kept set too, and dropped
+weights stop drifting (docs/implementations.md says how lazy Adam differs from dense Adam).
+
 Published-code defects avoided (design/methods.md): the authors' Dropout kept extra hidden
 layers in a plain Python list, so they were never registered or trained (here every layer is
 in the MLP's ModuleList); it also re-created Adam every epoch, discarding its moments (here one
@@ -42,7 +47,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from profkit.implementation import lazy_updates
 from profkit.methods.base import TrainingMethod
+from profkit.methods.subset_grads import LazyOptimizer
 
 IMPLS = ("mask", "gather")
 
@@ -98,6 +105,9 @@ class Dropout(TrainingMethod):
         self.offered = [0] * n_hidden  # unit-samples that could have been kept
         self.kept_t = torch.zeros(n_hidden, dtype=torch.float64)  # mask impl: tensor counts
         self.last_kept: list[torch.Tensor] = []  # gather: kept index sets of the last step
+        self.lazy = lazy_updates(cfg)
+        if self.lazy:  # tuned: only the kept entries are gathered as leaves and updated
+            self.optimizer = LazyOptimizer(cfg, list(self.model.parameters()))
 
     @classmethod
     def paper_params(cls) -> dict[str, Any]:
@@ -130,15 +140,22 @@ class Dropout(TrainingMethod):
         for i, lin in enumerate(self.model.hidden):
             u = torch.rand(lin.out_features, generator=self.gen)  # (width,)
             rows = torch.nonzero(u < self.p).squeeze(1)  # (|S|,) one set for the whole batch
-            w, b = gathered(lin, rows, cols)  # (|S|, |S_prev| or in), (|S|,)
+            w, b = self._gathered(lin, rows, cols)  # (|S|, |S_prev| or in), (|S|,)
             x = F.relu(F.linear(x, w, b)) * self.inv_p  # (batch, |S|)
             kept.append(rows)
             self.kept[i] += rows.numel()
             self.offered[i] += lin.out_features
             cols = rows
         self.last_kept = kept
-        w, b = gathered(self.model.output, None, cols)  # (classes, |S_last|)
+        w, b = self._gathered(self.model.output, None, cols)  # (classes, |S_last|)
         return F.linear(x, w, b)
+
+    def _gathered(self, lin: nn.Linear, rows: torch.Tensor | None, cols: torch.Tensor | None
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.lazy:
+            return gathered(lin, rows, cols)
+        opt = self.optimizer  # leaves the lazy step scatters back: (|rows|, |cols|), (|rows|,)
+        return opt.touch(lin.weight, rows, cols), opt.touch(lin.bias, rows, None)
 
     def epoch_stats(self, epoch: int) -> list[dict[str, Any]]:
         """keep_rate per hidden layer: kept / offered unit-samples since the last call (then
