@@ -2,8 +2,9 @@
 
 __version__ = "0.1.0"
 
+from typing import Any  # noqa: E402
+
 from profkit.config import ConfigError, RunConfig, paper_config  # noqa: E402
-from profkit.store import load  # noqa: E402
 
 
 def run(cfg: "RunConfig", **kwargs):
@@ -11,6 +12,16 @@ def run(cfg: "RunConfig", **kwargs):
     from profkit.train import run as _run
 
     return _run(cfg, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    # `load` pulls in pandas and pyarrow: imported on first use, so that `import profkit`
+    # (every command's --help and input errors) stays fast.
+    if name == "load":
+        from profkit.store import load
+
+        return load
+    raise AttributeError(f"module 'profkit' has no attribute {name!r}")
 
 
 __all__ = ["ConfigError", "RunConfig", "__version__", "load", "paper_config", "run"]

@@ -1,10 +1,18 @@
-"""The `profkit` command: a registry of subcommands, one module each under profkit/commands."""
+"""The `profkit` command: a registry of subcommands, one module each under profkit/commands.
+
+Command modules import only argparse-level things at the top and the heavy libraries (torch,
+pandas) inside main(), so that `profkit --help`, `profkit CMD --help` and input errors return at
+once (tests/test_cli.py checks it).
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
+
+from profkit import __version__
+from profkit.exitcodes import USAGE
 
 # name -> module under profkit.commands with add_arguments(parser) and main(args) -> int
 COMMANDS: dict[str, str] = {
@@ -16,38 +24,51 @@ COMMANDS: dict[str, str] = {
     "sweep": "sweep",
 }
 
+# Exceptions that are the user's input, printed as one clear line instead of a traceback,
+# by the module that defines them. Only modules already imported can have raised one, so
+# the check imports nothing.
+USER_ERRORS = {
+    "profkit.config": ("ConfigError",),
+    "profkit.data.errors": ("DataFileError", "DatasetUnavailableError", "UnknownDatasetError"),
+    "profkit.methods": ("UnknownMethodError",),
+    "profkit.probes": ("ProbeError",),
+    "profkit.store": ("OutputDirError",),
+}
+
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that are the user's input, printed as one clear line instead of a traceback."""
-    from profkit.config import ConfigError
-    from profkit.data import DataFileError, DatasetUnavailableError, UnknownDatasetError
-    from profkit.methods import UnknownMethodError
-    from profkit.probes import ProbeError
-    from profkit.store import OutputDirError
-
-    return (ConfigError, DataFileError, DatasetUnavailableError, UnknownDatasetError,
-            UnknownMethodError, OutputDirError, FileNotFoundError, ProbeError)
+    found = [getattr(sys.modules[mod], name) for mod, names in USER_ERRORS.items()
+             if mod in sys.modules for name in names]
+    return (*found, FileNotFoundError)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="profkit", description=__doc__.split(":")[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"profkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in COMMANDS.items():
         mod = importlib.import_module(f"profkit.commands.{module}")
         p = sub.add_parser(name, help=mod.__doc__.strip().splitlines()[0],
-                           description=mod.__doc__)
+                           description=mod.__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
         p.set_defaults(_main=mod.main)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `profkit`: say what there is
+        parser.print_help()
+        return 0
     try:
         return int(args._main(args) or 0)
-    except _user_errors() as e:
+    except Exception as e:
+        if not isinstance(e, _user_errors()):
+            raise
         print(f"profkit {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return USAGE
 
 
 if __name__ == "__main__":

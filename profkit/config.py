@@ -106,10 +106,6 @@ class RunConfig:
                                     none="$PROFKIT_DATA, else the platform cache directory")
 
     def __post_init__(self) -> None:
-        from profkit.data.registry import check_dataset_name
-        from profkit.methods import check_method_params
-
-        check_dataset_name(self.dataset)
         _check_int("hidden_layers", self.hidden_layers, 1, 50)
         _check_int("width", self.width, 1, 1_000_000)
         _check_int("batch_size", self.batch_size, 1)
@@ -130,6 +126,11 @@ class RunConfig:
         _check_int("warmup_steps", self.warmup_steps, 0)
         _check_int("eval_batch_size", self.eval_batch_size, 1)
         _check_int("repeat", self.repeat, 0)
+        # The registries import torch: checked last, so that a bad number fails at once.
+        from profkit.data.registry import check_dataset_name
+        from profkit.methods import check_method_params
+
+        check_dataset_name(self.dataset)
         # Normalise method params to the method's full set (defaults filled in), so they are
         # recorded explicitly in every run and two spellings of one config get one run id.
         object.__setattr__(self, "method_params", check_method_params(self.method,

@@ -45,7 +45,6 @@ def list_datasets() -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("--list-methods", action=_ListAction, lister=list_methods,
                    help="list the training methods and their parameters, then exit")
     p.add_argument("--list-datasets", action=_ListAction, lister=list_datasets,
@@ -77,11 +76,11 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def main(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)  # first: a bad value fails before the heavy imports below
     from profkit.probes.launch import run_with_instruments
     from profkit.store import RunDir
     from profkit.summary import format_summary
 
-    cfg = config_from_args(args)
     progress = not args.no_progress and sys.stderr.isatty()
     path, status = run_with_instruments(cfg, args.probe, args.profiler, args.native, progress)
     meta = RunDir(path).read_meta()

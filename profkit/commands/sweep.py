@@ -23,9 +23,6 @@ import sys
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from profkit.sweep.executors import EXECUTORS
-
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("file", help="sweep file (TOML), e.g. sweeps/paper.toml")
     p.add_argument("--results", default="results", help="results directory (default ./results)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
@@ -34,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, help="repeats per configuration (overrides the file)")
     p.add_argument("--dry-run", action="store_true",
                    help="list the runs in execution order with their state; run nothing")
-    p.add_argument("--executor", choices=tuple(EXECUTORS),
+    p.add_argument("--executor", metavar="NAME",  # checked in main: the registry imports pandas
                    help="inprocess (default: sequential, clean timings) or dask")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler to use")
     p.add_argument("--local-cluster", type=int, metavar="N",
@@ -48,7 +45,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _executor_choice(args: argparse.Namespace) -> tuple[str, dict]:
     dask_opts = {"scheduler": args.scheduler, "local_cluster": args.local_cluster,
                  "retries": args.retries}
+    from profkit.sweep.executors import EXECUTORS
+
     name = args.executor or ("dask" if args.scheduler or args.local_cluster else "inprocess")
+    if name not in EXECUTORS:
+        raise _usage(f"unknown executor {name!r}; valid executors: {', '.join(EXECUTORS)}")
     if name == "inprocess":
         if args.scheduler or args.local_cluster:
             raise _usage("--scheduler and --local-cluster need --executor dask")
