@@ -12,6 +12,7 @@ from profkit.analyses.markup import safe_href
 from profkit.analyses.results import Results, load_results
 from profkit.analyses.sections import Section, overview
 from profkit.analyses.sections import accuracy as s_accuracy
+from profkit.analyses.sections import alsh as s_alsh
 from profkit.analyses.sections import decision as s_decision
 from profkit.analyses.sections import errorprop as s_errorprop
 from profkit.analyses.sections import memory as s_memory
@@ -28,6 +29,7 @@ SECTIONS = {
     "decision": s_decision.build,
     "paper": s_paper.build,
     "errorprop": s_errorprop.build,
+    "alsh": s_alsh.build,
     "warnings": overview.warnings,
     "environment": overview.environment_section,
 }

@@ -93,6 +93,18 @@ TABLES: dict[str, Table] = {
             _c("value", _F64, "value of the statistic", True),
             _c("diagnostic", _BOOL, "measured outside the timed phases, only for diagnosis"),
         )),
+        Table("lsh_tables", "ALSH hash-table occupancy per layer and table, averaged over the "
+              "epoch's builds (the tables standing at its start count as one).", (
+            _c("epoch", _I32, "epoch index, from 0"),
+            _c("layer", _I32, "hidden layer index from 0"),
+            _c("table", _I32, "hash table index from 0"),
+            _c("builds", _I32, "table builds averaged (rebuilds in the epoch + 1)"),
+            _c("buckets_nonempty", _F64, "mean number of buckets holding at least one unit"),
+            _c("largest_share", _F64, "mean share of the layer's units in the largest bucket"),
+            _c("largest_share_max", _F64, "largest share over the epoch's builds"),
+            _c("bucket_size_mean", _F64, "mean size of the bucket a unit sits in "
+               "(sum of squared bucket sizes / units)"),
+        )),
         Table("memory", "Process memory samples (background sampler and phase boundaries).", (
             _c("t_ns", _I64, "monotonic time since the run started, nanoseconds"),
             _c("epoch", _I32, "epoch at sample time (-1 before training)"),
@@ -134,6 +146,31 @@ STUDY_TABLES: dict[str, Table] = {
         _c("quantity", _STR, "`activation`, `grad_input` or `grad_weight`"),
         _c("metric", _STR, "rel_error, node_rel_error_median, error_to_estimate_median, c_*"),
         _c("value", _F64, "value of the metric (inf: no inactive part)", True),
+    )),
+    "alsh_study": Table("alsh_study", "ALSH active-set recall per layer against the hash "
+                        "configuration, from profkit.alsh_study.run_study.", (
+        _c("method", _STR, "method that trained the network's weights"),
+        _c("dataset", _STR, "dataset of the training and measurement batches"),
+        _c("depth", _I32, "hidden layers of the network"),
+        _c("width", _I32, "units per hidden layer"),
+        _c("steps", _I64, "training steps before measuring"),
+        _c("seed", _I64, "seed of the weights, training order, batch and hash draws"),
+        _c("batch_size", _I32, "measurement samples (each queries alone, as at batch 1)"),
+        _c("family", _STR, "hash family (l2-alsh-sign, sign-alsh, simple-lsh, dwta)"),
+        _c("selection", _STR, "`table-order` (the paper's) or `collisions`"),
+        _c("K", _I32, "bits (DWTA: winner hashes) per table"),
+        _c("L", _I32, "tables per layer"),
+        _c("m", _I32, "ALSH transform terms"),
+        _c("U", _F64, "largest weight norm after scaling"),
+        _c("bin_size", _I32, "coordinates per DWTA bin (dwta only)"),
+        _c("rerank", _I32, "shortlist size in caps re-ranked exactly; 0 = none"),
+        _c("layer", _I32, "hidden layer index from 0"),
+        _c("recall", _F64, "share of the exact top-cap units by <a, w_j> in the active set"),
+        _c("recall_random", _F64, "k/n: a uniformly random set's expected recall"),
+        _c("bucket_fraction", _F64, "share of the (shortlisted) set found in buckets"),
+        _c("tables_probed", _F64, "mean tables read before the cap filled"),
+        _c("largest_bucket_share", _F64, "mean over tables of the largest bucket's share"),
+        _c("data_extra_share", _F64, "mean share of |P(w)|^2 in the appended coordinates"),
     )),
 }
 

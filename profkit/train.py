@@ -195,6 +195,7 @@ class Trainer:
         row.update(self._evaluate(epoch, skip=diverged))
         self.rd.append("epochs", {k: [v] for k, v in row.items()})
         self.epoch_rows.append(row)
+        self._append_frames(self.method.extra_tables(epoch))
         stats = self.method.epoch_stats(epoch)
         if stats:
             self.rd.append("method_stats", {k: [{**r, "epoch": epoch}[k] for r in stats]

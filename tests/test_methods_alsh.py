@@ -135,12 +135,14 @@ def _recording(orig, out, size=True):
 
 
 @pytest.mark.parametrize("params,field", [
-    ({"K": 0}, "K"), ({"L": 100}, "L"), ({"m": 0}, "m"), ({"U": 1.0}, "U"),
+    ({"K": 0}, "K"), ({"L": 2000}, "L"), ({"m": 0}, "m"), ({"U": 1.0}, "U"),
     ({"cap_fraction": 0}, "cap_fraction"), ({"cap_fraction": 1.5}, "cap_fraction"),
     ({"family": "e2lsh"}, "family"), ({"projection": "cauchy"}, "projection"),
     ({"batch_mode": "each"}, "batch_mode"), ({"rebuild_every": 0}, "rebuild_every"),
     ({"recall_every": -1}, "recall_every"), ({"sparse_update": "yes"}, "sparse_update"),
-    ({"K": 6.0}, "K"), ({"tables": 5}, "tables"),
+    ({"K": 6.0}, "K"), ({"tables": 5}, "tables"), ({"rerank": -1}, "rerank"),
+    ({"selection": "best"}, "selection"), ({"bin_size": 1}, "bin_size"),
+    ({"family": "dwta", "K": 9}, "bin_size"),
     ({"as_published": True, "sparse_update": True}, "sparse_update"),
 ])
 def test_bad_params_raise_config_error_naming_the_field(params, field):
@@ -199,3 +201,10 @@ def test_learns_on_mnist_5k_and_records_its_phases(tmp_path):
     recall = ms[ms.stat == "recall_topk"]
     assert len(recall) == 3 and recall.diagnostic.all() and recall.value.between(0, 1).all()
     assert (ms[ms.stat == "rebuilds"].value == 40).all()  # 4000 samples / 100
+    probed = ms[ms.stat == "tables_probed"].value
+    assert len(probed) == 3 and probed.between(1, 5).all()  # table order stops at the cap
+    occ = t["lsh_tables"]
+    assert len(occ) == 3 * 5 and (occ.builds == 41).all()  # 40 rebuilds + the initial tables
+    assert occ.largest_share.between(1 / 64, 1).all()  # at least n / 2^K units, at most all
+    diag = ms[ms.stat.isin(["largest_bucket_share", "data_extra_share", "query_extra_share"])]
+    assert len(diag) == 9 and diag.diagnostic.all() and diag.value.between(0, 1).all()

@@ -56,7 +56,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from profkit.implementation import lazy_updates
-from profkit.lsh import FAMILIES, PROJECTIONS, HashIndex, RandomStream
+from profkit.lsh import FAMILIES, PROJECTIONS, SELECTIONS, HashIndex, RandomStream, Selection
+from profkit.lsh_stats import OccupancyLog
 from profkit.methods.base import LayerEstimate, PhaseMarker, TrainingMethod
 from profkit.methods.subset_grads import DenseStepOptimizer, LazyOptimizer
 
@@ -89,8 +90,11 @@ class AlshParams:
     L: int = 5  # tables per layer
     m: int = 3  # transform terms (l2-alsh-sign, sign-alsh)
     U: float = 0.83  # largest weight-vector norm after scaling
+    bin_size: int = 8  # coordinates per DWTA bin (family dwta; SLIDE's default)
     cap_fraction: float = 0.05
     projection: str = "rademacher"  # random +-1 projections, as design/methods.md
+    selection: str = "table-order"  # the paper's; "collisions" ranks by collision count
+    rerank: int = 0  # >0: shortlist rerank * cap units by hashing, keep the cap best exactly
     rebuild_every_early: int = 100
     rebuild_early_until: int = 10000
     rebuild_every: int = 1000
@@ -103,15 +107,21 @@ class AlshParams:
     def __post_init__(self) -> None:
         _check_choice("family", self.family, FAMILIES)
         _check_choice("projection", self.projection, PROJECTIONS)
+        _check_choice("selection", self.selection, SELECTIONS)
         _check_choice("batch_mode", self.batch_mode, BATCH_MODES)
         _check_int("K", self.K, 1, 16, "sign bits per hash table; paper: 6")
-        _check_int("L", self.L, 1, 64, "hash tables per layer; paper: 5")
+        _check_int("L", self.L, 1, 1024, "hash tables per layer; paper: 5")
+        _check_int("bin_size", self.bin_size, 2, 64, "coordinates per DWTA bin; SLIDE: 8")
+        if self.family == "dwta" and self.bin_size ** self.K > 1 << 16:
+            raise ValueError(f"family dwta keys tables by bin_size^K = {self.bin_size}^{self.K}"
+                             " values; keep it <= 65536 (lower K or bin_size)")
         _check_int("m", self.m, 1, 8, "ALSH transform terms; paper: 3")
         _check_open_unit("U", self.U, False, "largest scaled weight norm; paper: 0.83")
         _check_open_unit("cap_fraction", self.cap_fraction, True, "active units; paper: 0.05")
         for name in ("rebuild_every_early", "rebuild_early_until", "rebuild_every"):
             _check_int(name, getattr(self, name), 1, 10**12, "samples; paper: 100/10000/1000")
         _check_int("recall_every", self.recall_every, 0, 10**12, "steps; 0 = never")
+        _check_int("rerank", self.rerank, 0, 100, "shortlist size in caps; 0 = no re-ranking")
         for name in ("rebuild_at_epoch_end", "sparse_update", "as_published"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
@@ -144,10 +154,11 @@ class AlshApprox(TrainingMethod):
         p = self.params
         hidden = self.model.hidden
         self.indexes = [HashIndex(lin.in_features, p.L, p.K, p.family, p.m, p.U, p.projection,
-                                  generator) for lin in hidden]
+                                  generator, p.bin_size) for lin in hidden]
         self.caps = [cap_size(p.cap_fraction, lin.out_features) for lin in hidden]
         self.rand = RandomStream(generator)  # bucket subsets, padding, tie-breaks
         self.rebuilds = 0
+        self.occupancy = OccupancyLog(self.indexes)
         self.rebuild()  # the paper fills the tables before training (setup, not counted)
         self.rebuild_log: list[int] = []  # samples seen at each rebuild during training
         if not p.as_published:  # as published: autograd's dense .grad and the stock optimizer
@@ -163,22 +174,36 @@ class AlshApprox(TrainingMethod):
         # §5.2 and §8.4: K = 6, L = 5, m = 3, U = 0.83, 5% active, the published rebuild
         # schedule, dense torch Adam. as_published stays off: it only reproduces a defect.
         return {"family": "l2-alsh-sign", "K": 6, "L": 5, "m": 3, "U": 0.83,
-                "cap_fraction": 0.05, "projection": "rademacher", "rebuild_every_early": 100,
+                "cap_fraction": 0.05, "projection": "rademacher", "selection": "table-order",
+                "rebuild_every_early": 100,
                 "rebuild_early_until": 10000, "rebuild_every": 1000,
                 "rebuild_at_epoch_end": True, "sparse_update": False}
 
+    @classmethod
+    def learning_params(cls) -> dict[str, Any]:
+        """The configuration that learns (docs/alsh.md): Simple-LSH (whose angle ranks units
+        exactly by inner product), 256 one-bit tables whose collision counts rank the units,
+        a 4x-cap shortlist re-ranked by exact inner product, rebuilds every 1000 samples, and
+        lazy sparse updates."""
+        return {"family": "simple-lsh", "K": 1, "L": 256, "selection": "collisions",
+                "rerank": 4, "rebuild_every_early": 1000, "rebuild_every": 1000,
+                "sparse_update": True}
+
     def _reset_stats(self) -> None:
         n = len(self.indexes)
-        self.active_sum, self.found_frac_sum = [0] * n, [0.0] * n
+        self.active_sum, self.found_frac_sum, self.probed_sum = [0] * n, [0.0] * n, [0] * n
         self.recall_sum, self.recall_n = [0.0] * n, [0] * n
         self.query_steps, self.query_samples = 0, 0
         self.rebuilds = 0
+        self.occupancy.reset()
 
     @torch.no_grad()
     def rebuild(self) -> None:
         """Re-hash every hidden unit with its current weights."""
         for index, lin in zip(self.indexes, self.model.hidden, strict=True):
             index.build(lin.weight.detach())
+        for i in range(len(self.indexes)):
+            self.occupancy.add(i)
         self.rebuilds += 1
         self.rebuild_pending = False
 
@@ -251,10 +276,14 @@ class AlshApprox(TrainingMethod):
 
     def _query(self, i: int, a: torch.Tensor, cols: torch.Tensor | None) -> torch.Tensor:
         """The layer's active units (|S|,) for the batch a (batch, |cols|), sorted."""
-        index, cap = self.indexes[i], self.caps[i]
+        index, cap, p = self.indexes[i], self.caps[i], self.params
         codes = index.query_codes(a, cols)  # (batch, L)
-        sels = [index.select(c, cap, self.rand) for c in codes]
+        short = min(index.n, cap * p.rerank) if p.rerank else cap
+        sels = [index.select(c, short, self.rand, p.selection) for c in codes]
+        if p.rerank:
+            sels = [self._rerank(i, a[s], cols, sel, cap) for s, sel in enumerate(sels)]
         self.found_frac_sum[i] += sum(s.found / max(1, len(s.units)) for s in sels)
+        self.probed_sum[i] += sum(s.probed for s in sels)
         if len(sels) == 1:
             units = sels[0].units
         else:
@@ -264,6 +293,20 @@ class AlshApprox(TrainingMethod):
             self.query_steps += 1
             self.query_samples += len(sels)
         return torch.from_numpy(units)
+
+    def _rerank(self, i: int, a: torch.Tensor, cols: torch.Tensor | None, sel: Selection,
+                cap: int) -> Selection:
+        """The `cap` units of a hashed shortlist with the largest exact <a, w_j> (a: (|cols|,));
+        `found` keeps the shortlist's count of units that came from buckets."""
+        if len(sel.units) <= cap:
+            return sel
+        cand = torch.from_numpy(sel.units)
+        w = self.model.hidden[i].weight.detach().index_select(0, cand)  # (|short|, in)
+        if cols is not None:
+            w = w.index_select(1, cols)  # (|short|, |cols|)
+        best = (w @ a).topk(cap).indices  # (cap,)
+        units = np.sort(sel.units[best.numpy()])
+        return Selection(units, min(cap, sel.found), sel.probed)
 
     def _combine(self, sets: list[np.ndarray], n: int, cap: int) -> np.ndarray:
         """Batch active set from per-sample sets (see batch_mode)."""
@@ -303,15 +346,21 @@ class AlshApprox(TrainingMethod):
             index, cap = self.indexes[i], self.caps[i]
             mask = torch.zeros(len(x), lin.out_features, dtype=torch.bool)
             for s, c in enumerate(index.query_codes(est)):
-                mask[s, torch.from_numpy(index.select(c, cap, rand).units)] = True
+                sel = index.select(c, cap, rand, self.params.selection)
+                mask[s, torch.from_numpy(sel.units)] = True
             est = F.relu(lin(est)) * mask  # dense here: analysis, not training
             out.append(LayerEstimate(i, "activation", exact, est))
         return out
 
+    def extra_tables(self, epoch: int) -> dict[str, dict[str, list]]:
+        """The epoch's per-table bucket occupancy (lsh_tables); call before epoch_stats."""
+        return {"lsh_tables": self.occupancy.table_rows(epoch)}
+
     def epoch_stats(self, epoch: int) -> list[dict[str, Any]]:
-        """active_set_mean, bucket_fraction per layer; diagnostic recall_topk and
-        recall_random; rebuilds (layer -1). Counts since the last call; NA when no step ran."""
-        rows: list[dict[str, Any]] = []
+        """active_set_mean, bucket_fraction, tables_probed per layer; diagnostic recall_topk,
+        recall_random and the OccupancyLog's statistics; rebuilds (layer -1). Counts since
+        the last call; NA when no step ran."""
+        rows: list[dict[str, Any]] = self.occupancy.stat_rows()
         steps, samples = self.query_steps, self.query_samples
         for i, lin in enumerate(self.model.hidden):
             stats = [("active_set_mean", self.active_sum[i] / steps if steps else None, False),
@@ -319,6 +368,8 @@ class AlshApprox(TrainingMethod):
                       False),
                      ("recall_topk", self.recall_sum[i] / self.recall_n[i]
                       if self.recall_n[i] else None, True),
+                     ("tables_probed", self.probed_sum[i] / samples if samples else None,
+                      False),
                      ("recall_random", self.caps[i] / lin.out_features, True)]
             rows += [{"layer": i, "stat": s, "value": v, "diagnostic": d} for s, v, d in stats]
         rows.append({"layer": -1, "stat": "rebuilds", "value": float(self.rebuilds),

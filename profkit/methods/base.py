@@ -90,6 +90,11 @@ class TrainingMethod:
         """Rows for the `method_stats` table: dicts with layer, stat, value, diagnostic."""
         return []
 
+    def extra_tables(self, epoch: int) -> dict[str, dict[str, list]]:
+        """Other schema tables this method fills once per epoch (name -> columns); called
+        before epoch_stats. Default: none."""
+        return {}
+
 
 class Standard(TrainingMethod):
     """Plain dense training of the MLP: the reference for every comparison."""
