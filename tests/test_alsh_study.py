@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from profkit.analyses.report import write_report
 
 from profkit.alsh_study import grid_points, read_study, run_study
-from profkit.analyses.report import write_report
 from profkit.config import RunConfig
 from profkit.schema import STUDY_TABLES
 from profkit.train import run

@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from profkit.lsh import (FAMILIES, PROJECTIONS, SIGN_FAMILIES, HashIndex, RandomStream,
-                         transform_data)
+from profkit.lsh import (
+    FAMILIES,
+    PROJECTIONS,
+    SIGN_FAMILIES,
+    HashIndex,
+    RandomStream,
+    transform_data,
+)
 
 
 def _index(dim=12, family="l2-alsh-sign", projection="rademacher", L=5, K=4, seed=0, m=3,
