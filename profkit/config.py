@@ -167,6 +167,9 @@ class RunConfig:
             # so adding a setting keeps the ids (and the finished runs) of every old config.
             if not f.compare or (f.metadata.get("id_omits_default") and d[f.name] == _default(f)):
                 d.pop(f.name)
+        from profkit.methods import id_params
+
+        d["method_params"] = id_params(self.method, d["method_params"])
         digest = hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
         return (f"{self.method}-{self.dataset}-h{self.hidden_layers}-w{self.width}"
                 f"-b{self.batch_size}-{digest[:10]}-r{self.repeat}")

@@ -50,3 +50,12 @@ def check_method_params(name: str, params: dict[str, Any] | None) -> dict[str, A
 
 def paper_params(name: str) -> dict[str, Any]:
     return get_method(name).paper_params()
+
+
+def id_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`params` without the parameters added after run ids were published that are at their
+    default (field metadata id_omits_default), so adding a parameter keeps old run ids."""
+    fields = {f.name: f for f in dataclasses.fields(get_method(name).Params)}
+    return {k: v for k, v in params.items()
+            if not (k in fields and fields[k].metadata.get("id_omits_default")
+                    and v == fields[k].default)}

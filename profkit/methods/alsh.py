@@ -47,7 +47,7 @@ expectation. Layer -1 carries `rebuilds`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -81,6 +81,11 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
 
 
+def _later(default: Any) -> Any:
+    """A parameter added after run ids were published: it enters the id only when set."""
+    return field(default=default, metadata={"id_omits_default": True})
+
+
 @dataclass(frozen=True)
 class AlshParams:
     """Hash family and table shape, active-set cap, rebuild schedule, batch and update modes."""
@@ -90,11 +95,11 @@ class AlshParams:
     L: int = 5  # tables per layer
     m: int = 3  # transform terms (l2-alsh-sign, sign-alsh)
     U: float = 0.83  # largest weight-vector norm after scaling
-    bin_size: int = 8  # coordinates per DWTA bin (family dwta; SLIDE's default)
+    bin_size: int = _later(8)  # coordinates per DWTA bin (family dwta; SLIDE's default)
     cap_fraction: float = 0.05
     projection: str = "rademacher"  # random +-1 projections, as design/methods.md
-    selection: str = "table-order"  # the paper's; "collisions" ranks by collision count
-    rerank: int = 0  # >0: shortlist rerank * cap units by hashing, keep the cap best exactly
+    selection: str = _later("table-order")  # the paper's; "collisions": by collision count
+    rerank: int = _later(0)  # >0: shortlist rerank * cap units by hashing, keep the cap best
     rebuild_every_early: int = 100
     rebuild_early_until: int = 10000
     rebuild_every: int = 1000
