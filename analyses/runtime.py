@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from profkit.analyses import stats
+from profkit.analyses import compare, stats
 from profkit.analyses.labels import REFERENCE
 from profkit.analyses.results import GROUP_KEYS, MATCH_KEYS, run_keys
 
@@ -92,7 +92,7 @@ def phase_table(epoch_seconds: pd.DataFrame, step_stats: pd.DataFrame,
     per_run = per_run.merge(run_keys(runs), on="run_id")
     if per_run.empty:
         return pd.DataFrame(columns=[*GROUP_KEYS, "phase", "s_per_epoch", "ci_lo", "ci_hi",
-                                     "ci_method", "median_step_ms", "n_runs", "n_epochs",
+                                     "ci_method", "sample", "median_step_ms", "n_runs", "n_epochs",
                                      "extrapolated", "repeat_cv", "share"])
     rows = [_group_row(k, g) for k, g in per_run.groupby([*GROUP_KEYS, "phase"], dropna=False)]
     out = pd.DataFrame(rows)
@@ -104,34 +104,33 @@ def phase_table(epoch_seconds: pd.DataFrame, step_stats: pd.DataFrame,
 def _group_row(key: tuple, g: pd.DataFrame) -> dict:
     row = dict(zip([*GROUP_KEYS, "phase"], key, strict=True))
     s = g["seconds"].to_numpy()
-    lo, hi, how = _group_ci(s, g)
-    row.update(s_per_epoch=float(np.median(s)), ci_lo=lo, ci_hi=hi, ci_method=how,
+    lo, hi, how, sample = _group_ci(s, g)
+    row.update(sample=sample, s_per_epoch=float(np.median(s)), ci_lo=lo, ci_hi=hi, ci_method=how,
                median_step_ms=float(g["median_ms"].median()), n_runs=len(s),
                n_epochs=int(g["n_epochs"].sum()), extrapolated=bool(g["extrapolated"].any()),
                repeat_cv=stats.cv(s))
     return row
 
 
-def _group_ci(s: np.ndarray, g: pd.DataFrame) -> tuple[float, float, str]:
-    """Between-repeat interval with >= MIN_REPEATS repeats, else pooled within-run blocks."""
+def _group_ci(s: np.ndarray, g: pd.DataFrame) -> tuple[float, float, str, tuple]:
+    """Between-repeat interval with >= MIN_REPEATS repeats, else pooled within-run blocks;
+    and the sample it came from (seconds per epoch), which compare.ratio tests."""
     if len(s) >= stats.MIN_REPEATS:
-        return (*stats.positive_t_ci(s), f"t over {len(s)} repeats (log scale)")
+        return (*stats.positive_t_ci(s), f"t over {len(s)} repeats (log scale)", tuple(s))
     blocks = [np.asarray(b) * f / 1e3 for b, f in zip(g["block_ms"], g["full_steps"],
                                                     strict=True) if isinstance(b, tuple)]
-    lo, hi = stats.positive_t_ci(np.concatenate(blocks)) if blocks else (np.nan, np.nan)
-    n = len(s)
-    return lo, hi, (f"n<3 repeats ({n}): no between-repeat interval; t over block means "
-                    "of steps")
+    sample = np.concatenate(blocks) if blocks else np.array([])
+    lo, hi = stats.positive_t_ci(sample) if len(sample) else (np.nan, np.nan)
+    return lo, hi, (f"n<3 repeats ({len(s)}): no between-repeat interval; t over block "
+                    "means of steps"), tuple(sample)
 
 
 def ratio_to_standard(table: pd.DataFrame) -> pd.DataFrame:
-    """Adds `standard_s` and `ratio` (s_per_epoch / Standard's at the same dataset, batch size,
-    depth, width, flush and optimizer implementation, same phase); NA when Standard is absent."""
-    ref = table[table["method"] == REFERENCE]
-    ref = ref.groupby([*MATCH_KEYS, "phase"], dropna=False)["s_per_epoch"].median()
-    out = table.join(ref.rename("standard_s"), on=[*MATCH_KEYS, "phase"])
-    out["ratio"] = out["s_per_epoch"] / out["standard_s"]
-    return out
+    """Adds `standard_s` and compare.RATIO_COLS: this row / Standard's at the same dataset,
+    batch size, depth, width, flush and optimizer implementation, same phase (compare.ratio:
+    ratio of geometric means with interval, p-value, verdict); NA when Standard is absent."""
+    out = compare.ratio_to_reference(table, table["method"] == REFERENCE, [*MATCH_KEYS, "phase"])
+    return out.rename(columns={"ref_s_per_epoch": "standard_s"})
 
 
 def depth_runtime(table: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from profkit.analyses import runtime, stats
+from profkit.analyses import compare, runtime, stats
 from profkit.analyses.computed import Computed
 from profkit.analyses.figures import runtime as rfig
 from profkit.analyses.labels import run_label
@@ -66,10 +66,21 @@ def phase_seconds_table(c: Computed) -> str:
 
 
 def ratio_table(c: Computed) -> str:
-    wide = _wide(c.phase_table, "ratio")
+    """Per configuration and phase: time / Standard's [95% CI], 'not significant' when the
+    interval holds 1 (compare.ratio)."""
+    t = c.phase_table.assign(cell=[_ratio_cell(r) for r in c.phase_table.itertuples()])
+    wide = _wide(t, "cell")
     phases = runtime.phase_order(c.phase_table["phase"].unique())
     cols, note = drop_constant({**CONFIG_COLS, **{p: p for p in phases}}, wide, OPTIONAL)
-    return html_table(wide, cols, {p: fixed(2) for p in phases}, note=note)
+    return html_table(wide, cols, note=note)
+
+
+def _ratio_cell(r) -> object:
+    if pd.isna(r.ratio):
+        return None
+    ci = "" if pd.isna(r.ratio_lo) else f" [{r.ratio_lo:.2f}, {r.ratio_hi:.2f}]"
+    ns = f" {compare.NOT_SIGNIFICANT}" if r.verdict == compare.NOT_SIGNIFICANT else ""
+    return f"{r.ratio:.2f}{ci}{ns}" if r.method != "standard" else "1"
 
 
 def step_table(c: Computed) -> str:
@@ -100,8 +111,11 @@ def build(c: Computed) -> Section:
         sec.missing.append("no phase timings (phases table is empty)")
         return sec
     sec.table(phase_seconds_table(c), "Seconds per epoch by phase, with the paper's values")
-    sec.table(ratio_table(c), "Ratio to Standard at the same dataset, batch size, depth, width",
-              "— where Standard was not run at that setting.")
+    sec.table(ratio_table(c), "Ratio to Standard at the same dataset, batch size, depth, width "
+              "[95% CI]",
+              "Ratio of geometric means; Welch t on the log times (see How intervals are "
+              "computed); 'not significant' when the data cannot tell it from 1. — where "
+              "Standard was not run at that setting.")
     sec.table(step_table(c), "Per-step phase times, ms (warm-up excluded): median [moving-"
               "block bootstrap 95% CI]")
     sec.text(stats.INTERVALS_NOTE)
