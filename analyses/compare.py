@@ -3,11 +3,13 @@
 One rule serves the report (ratios to Standard, "fastest" claims) and `profkit compare`.
 The samples are what runtime.phase_table keeps per configuration (`sample`): the seconds
 per epoch of each repeat when there are >= 3 repeats, else the block means of the runs'
-steps scaled to seconds per epoch (see stats). The test is Welch's t on the log values
-(pyperf compares with a t-test too): its interval of the difference of mean logs, taken
-back with exp, is the interval of the ratio of geometric means, and the ratio is
-significant when that interval excludes 1. Mann-Whitney on repeats is not used: with 3
-repeats a side its smallest two-sided p-value is 0.1, so it could never say "faster".
+steps scaled to seconds per epoch (see stats). The ratio is of the means; the test is
+Welch's t on its log (pyperf compares with a t-test too), with the variance of each log
+mean by the delta method (se / mean)^2; taken back with exp, the interval never goes
+below zero, and the ratio is significant when the interval excludes 1. Geometric means
+are not used: skewed step times pull them far from the seconds per epoch shown.
+Mann-Whitney on repeats is not used: with 3 repeats a side its smallest two-sided
+p-value is 0.1, so it could never say "faster".
 """
 
 from __future__ import annotations
@@ -24,18 +26,18 @@ RATIO_COLS = ["ratio", "ratio_lo", "ratio_hi", "p_value", "verdict"]
 
 
 def ratio(a, b, level: float = LEVEL) -> dict:
-    """B/A of positive samples a and b: ratio of geometric means, Welch-t interval on the log
-    scale, two-sided p-value and verdict ('faster'/'slower' when significant, for times)."""
-    la, lb = _logs(a), _logs(b)
-    if la is None or lb is None:
+    """B/A of positive samples a and b: ratio of means, Welch-t interval of the log ratio
+    (delta method), two-sided p-value and verdict ('faster'/'slower' when significant)."""
+    a, b = _positive(a), _positive(b)
+    if a is None or b is None:
         return dict.fromkeys(RATIO_COLS, math.nan) | {"verdict": "no data"}
-    diff = lb.mean() - la.mean()
-    va, vb = _var_of_mean(la), _var_of_mean(lb)
+    diff = math.log(b.mean() / a.mean())
+    va, vb = _rel_var_of_mean(a), _rel_var_of_mean(b)  # delta method: var of log(mean)
     se = math.sqrt(va + vb)
     if se == 0 or math.isnan(se):  # no spread to judge by: only exact equality is known
-        return _degenerate(diff, la, lb)
-    df = (va + vb) ** 2 / ((va**2 / (len(la) - 1) if va else 0) +
-                           (vb**2 / (len(lb) - 1) if vb else 0))
+        return _degenerate(diff, a, b)
+    df = (va + vb) ** 2 / ((va**2 / (len(a) - 1) if va else 0) +
+                           (vb**2 / (len(b) - 1) if vb else 0))
     half = st.t.ppf(0.5 + level / 2, df) * se
     p = float(2 * st.t.sf(abs(diff) / se, df))
     return {"ratio": math.exp(diff), "ratio_lo": math.exp(diff - half),
@@ -49,22 +51,20 @@ def verdict(r: float, p: float, alpha: float = 1 - LEVEL) -> str:
     return "faster" if r < 1 else "slower"
 
 
-def _logs(x) -> np.ndarray | None:
+def _positive(x) -> np.ndarray | None:
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
-    if len(x) == 0 or (x <= 0).any():
-        return None
-    return np.log(x)
+    return None if len(x) == 0 or (x <= 0).any() else x
 
 
-def _var_of_mean(lx: np.ndarray) -> float:
-    return float(lx.var(ddof=1) / len(lx)) if len(lx) >= 2 else math.nan
+def _rel_var_of_mean(x: np.ndarray) -> float:
+    return float(x.var(ddof=1) / len(x) / x.mean() ** 2) if len(x) >= 2 else math.nan
 
 
-def _degenerate(diff: float, la: np.ndarray, lb: np.ndarray) -> dict:
+def _degenerate(diff: float, a: np.ndarray, b: np.ndarray) -> dict:
     """Both samples without spread (or one value each): a ratio but no test."""
     r = math.exp(diff)
-    exact = len(la) >= 2 and len(lb) >= 2  # constant repeated values: the ratio is exact
+    exact = len(a) >= 2 and len(b) >= 2  # constant repeated values: the ratio is exact
     p = (1.0 if diff == 0 else 0.0) if exact else math.nan
     return {"ratio": r, "ratio_lo": r if exact else math.nan,
             "ratio_hi": r if exact else math.nan, "p_value": p, "verdict": verdict(r, p)}

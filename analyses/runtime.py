@@ -128,7 +128,7 @@ def _group_ci(s: np.ndarray, g: pd.DataFrame) -> tuple[float, float, str, tuple]
 def ratio_to_standard(table: pd.DataFrame) -> pd.DataFrame:
     """Adds `standard_s` and compare.RATIO_COLS: this row / Standard's at the same dataset,
     batch size, depth, width, flush and optimizer implementation, same phase (compare.ratio:
-    ratio of geometric means with interval, p-value, verdict); NA when Standard is absent."""
+    ratio of means with interval, p-value, verdict); NA when Standard is absent."""
     out = compare.ratio_to_reference(table, table["method"] == REFERENCE, [*MATCH_KEYS, "phase"])
     return out.rename(columns={"ref_s_per_epoch": "standard_s"})
 

@@ -7,10 +7,11 @@ How intervals are computed (the report's note quotes INTERVALS_NOTE):
   how many steps carry one step's worth of independent information.
 - Mean step time: the steps are cut into 5-10 blocks of consecutive steps, each at least
   3 tau long; the block means are close to independent, and a Student t interval over them
-  (on the log scale, so it never goes below zero) is the interval ("batch means").
+  (on the log scale by the delta method, mean x exp(+-t se/mean), so it never goes below
+  zero) is the interval ("batch means").
 - Median step time: moving-block bootstrap (blocks of ceil(3 tau) steps, at most n/10),
   percentile interval (a median of positive times stays positive).
-- Over repeats: with >= 3 repeats, a Student t interval of the log seconds over repeats
+- Over repeats: with >= 3 repeats, a Student t interval of the mean seconds over repeats
   (the between-repeat variation); with fewer there is no between-repeat interval and the
   within-run block interval above is used.
 """
@@ -37,8 +38,9 @@ INTERVALS_NOTE = (
     "same block length (at most a tenth of the steps). A configuration with >= 3 repeats gets"
     " a Student t interval over its repeats instead (between-repeat variation); with fewer "
     "(n<3 repeats) there is no between-repeat interval and the within-run interval is shown. "
-    "Intervals of times are computed on the log scale or by percentiles, so they never go "
-    "below zero.")
+    "Intervals of times are mean x exp(+-t se / mean) (a t interval on the log scale) or "
+    "percentiles, so they never go below zero. Ratios B/A: ratio of means, Welch t on the "
+    "log ratio (delta method); 'not significant' when its interval holds 1.")
 
 
 def autocorr_time(x) -> float:
@@ -62,28 +64,30 @@ def block_length(x) -> int:
 
 
 def block_means(x) -> np.ndarray:
-    """Means of BLOCKS[0]..BLOCKS[1] equal blocks of consecutive values, each >= block_length
-    (fewer blocks only when x is too short); the first n mod k values are left out."""
+    """Means of BLOCKS[0]..BLOCKS[1] blocks of consecutive values, each >= block_length
+    (fewer blocks only when x is too short); sizes differ by at most one, so no value (a
+    slow first step, say) is left out."""
     x = np.asarray(x, dtype=float)
     n = len(x)
     k = min(n, max(BLOCKS[0], min(BLOCKS[1], n // block_length(x))))
     if k == 0:
         return x
-    b = n // k
-    return x[n - k * b:].reshape(k, b).mean(axis=1)
+    return np.array([part.mean() for part in np.array_split(x, k)])
 
 
 def positive_t_ci(x, level: float = LEVEL) -> tuple[float, float]:
-    """Student t interval of positive values on the log scale (never below zero);
-    values with a zero fall back to the linear interval cut at 0; (nan, nan) for n < 2."""
+    """Student t interval of the mean of positive values, on the log scale by the delta
+    method: mean x exp(+-t se/mean), so never below zero and centred (in log) on the mean
+    itself, not on a geometric mean that skewed step times pull far below it;
+    (nan, nan) for n < 2; (0, 0) for a zero mean."""
     x = np.asarray(x, dtype=float)
     if len(x) < 2:
         return float("nan"), float("nan")
-    if (x > 0).all():
-        lo, hi = t_ci(np.log(x), level)
-        return math.exp(lo), math.exp(hi)
-    lo, hi = t_ci(x, level)
-    return max(lo, 0.0), hi
+    m = float(x.mean())
+    if m <= 0:
+        return 0.0, 0.0
+    half = st.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)) / m
+    return m * math.exp(-half), m * math.exp(half)
 
 
 def block_mean_ci(x, level: float = LEVEL) -> tuple[float, float]:

@@ -113,7 +113,7 @@ def build(c: Computed) -> Section:
     sec.table(phase_seconds_table(c), "Seconds per epoch by phase, with the paper's values")
     sec.table(ratio_table(c), "Ratio to Standard at the same dataset, batch size, depth, width "
               "[95% CI]",
-              "Ratio of geometric means; Welch t on the log times (see How intervals are "
+              "Ratio of mean times; Welch t on the log ratio (see How intervals are "
               "computed); 'not significant' when the data cannot tell it from 1. — where "
               "Standard was not run at that setting.")
     sec.table(step_table(c), "Per-step phase times, ms (warm-up excluded): median [moving-"
