@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "datasets": "datasets",
     "env": "env",
     "report": "report",
+    "compare": "compare",
     "demo": "demo",
     "sweep": "sweep",
 }
