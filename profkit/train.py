@@ -103,7 +103,7 @@ class Trainer:
             "phases": list(self.timer.names) + ["other"],
             "dataset": {"name": self.ds.name, "sizes": self.ds.sizes, **self.ds.info},
             "instruments": ["clock", *(p.name for p in self.probes)],
-            "clean_timing": all(p.clean for p in self.probes), "warnings": [],
+            "clean_timing": all(p.clean for p in self.probes), "warnings": [], "notes": [],
         }
         meta.update(extra)
         return meta
@@ -231,6 +231,7 @@ class Trainer:
             except Exception as e:  # a probe must not lose the run's results
                 self.meta["warnings"].append(f"probe {p.name} failed at stop: {e}")
             self.meta["warnings"].extend(p.notes())
+            self.meta["notes"].extend(p.info())
         self.meta.update(status=status, ended_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                          steps_done=self.step, error=error)
         self.meta["summary"] = summarise(self.rd, self.meta, self.epoch_rows)

@@ -55,7 +55,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_config_arguments(p)
     out = p.add_argument_group("output and instruments")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
-    out.add_argument("--json", action="store_true", help="print run.json's summary as JSON")
+    out.add_argument("--json", action="store_true",
+                     help="print run_id, path, status, warnings, notes and summary as JSON")
     out.add_argument("--probe", metavar="LIST",
                      help="instruments, comma-separated: memory, perf, callgrind (see profkit env)")
     out.add_argument("--profiler", metavar="NAME",
@@ -75,6 +76,12 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return RunConfig(**given, method_params=params)
 
 
+def json_result(meta: dict) -> dict:
+    """What `run --json` prints: enough for a script to find, judge and read the run."""
+    keys = ("run_id", "path", "status", "warnings", "notes", "summary")
+    return {k: meta.get(k, [] if k in ("warnings", "notes") else None) for k in keys}
+
+
 def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)  # first: a bad value fails before the heavy imports below
     from profkit.probes.launch import run_with_instruments
@@ -85,5 +92,5 @@ def main(args: argparse.Namespace) -> int:
     path, status = run_with_instruments(cfg, args.probe, args.profiler, args.native, progress)
     meta = RunDir(path).read_meta()
     meta["path"] = str(path)
-    print(json.dumps(meta["summary"], indent=2) if args.json else format_summary(meta))
+    print(json.dumps(json_result(meta), indent=2) if args.json else format_summary(meta))
     return exit_code(status)

@@ -43,3 +43,7 @@ class Probe:
     def notes(self) -> list[str]:
         """Warnings for the run summary (e.g. an event this machine does not support)."""
         return []
+
+    def info(self) -> list[str]:
+        """Notes for the run summary that are not warnings (e.g. where a profile was written)."""
+        return []

@@ -55,7 +55,7 @@ class ExternalProfiler(Probe):
     def start(self, ctx: RunContext) -> None:
         self.path = Path(ctx.run_dir.path) / "profiles" / self.output
 
-    def notes(self) -> list[str]:
+    def info(self) -> list[str]:
         return [f"{self.name}: profile written to profiles/{self.output} after the run ends"]
 
 
@@ -118,7 +118,12 @@ class TorchProfilerProbe(Probe):
             self._finish()
         return {}
 
-    def notes(self) -> list[str]:
+    def info(self) -> list[str]:
         if self.done:
             return [f"torch-profiler: chrome trace of {self.steps} steps in profiles/{TORCH_OUT}"]
+        return []
+
+    def notes(self) -> list[str]:
+        if self.done:
+            return []
         return [f"torch-profiler: the run ended before step {self.skip}; no trace written"]
