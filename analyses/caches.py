@@ -1,7 +1,7 @@
 """Caches (§9.4): cache-miss counts per phase and method, the backend that measured them, and NA.
 
-A counter the machine could not read stays NA with its reason (invariant I4); it is shown as
-"unavailable (reason)" and never as zero.
+A counter the machine could not read stays NA with its reason (invariant I4 of
+docs/architecture.md); it is shown as "unavailable (reason)" and never as zero.
 """
 
 from __future__ import annotations

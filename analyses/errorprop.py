@@ -21,7 +21,7 @@ Relative to the exact value the same error is e/a = 1 - (c/(c+1))^k, which stays
 With a different c_l at each layer the factor is the product of (c_l+1)/c_l.
 
 The measured side (rows written by profkit.errorprop, a torch module) is summarised here with
-pandas only (invariant I6). Metrics in a study frame:
+pandas only (invariant I6, docs/architecture.md). Metrics in a study frame:
 `rel_error` ||ā - a|| / ||a|| over a layer's (sample, unit) entries; `node_rel_error_median`
 median |e|/|a| over entries with a != 0; `error_to_estimate_median` median |e|/|ā| over entries
 the method computed (ā != 0), the theorem's quantity; `c_median`, `c_q25`, `c_q75` the

@@ -1,4 +1,7 @@
-"""What this machine can measure: each capability is available or missing with a reason (I4)."""
+"""What this machine can measure: each capability available, or missing with a reason (I4).
+
+The invariants I1-I7 are stated in docs/architecture.md.
+"""
 
 from __future__ import annotations
 

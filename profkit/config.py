@@ -193,7 +193,7 @@ def parse_assignments(items: list[str], flag: str,
 
 def paper_config(method: str, dataset: str = "mnist", batch_size: int | None = None,
                  **overrides: Any) -> RunConfig:
-    """The paper's defaults (§8.4 and design/methods.md).
+    """The paper's defaults (§8.4 and docs/methods.md).
 
     Adam with eps 1e-4 (the authors' code), lr 1e-3, 50 epochs, 3 hidden layers of 1000.
     Batch size as in the authors' code: 20 for MC-approx, 1 for every other method (the paper's

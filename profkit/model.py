@@ -19,7 +19,7 @@ class MLP(nn.Module):
 
     def reset_parameters(self) -> None:
         # Kaiming (He) init for ReLU, zero bias: the authors' README says so; their committed
-        # Standard used sigmoid and N(0, 1) instead (design/methods.md).
+        # Standard used sigmoid and N(0, 1) instead (docs/methods.md).
         for lin in self.layers:
             nn.init.kaiming_uniform_(lin.weight, nonlinearity="relu")
             nn.init.zeros_(lin.bias)

@@ -1,4 +1,7 @@
-"""PhaseTimer: the marker methods use to name phases, timed with a monotonic clock (I1, I2)."""
+"""PhaseTimer: the marker methods use to name phases, timed with a monotonic clock (I1, I2).
+
+The invariants I1-I7 are stated in docs/architecture.md.
+"""
 
 from __future__ import annotations
 

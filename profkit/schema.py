@@ -1,4 +1,7 @@
-"""Every table profkit writes: its columns, their dtypes and units, declared once (invariant I3)."""
+"""Every table profkit writes: its columns, their dtypes and units, declared once (invariant I3).
+
+The invariants I1-I7 are stated in docs/architecture.md.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,37 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+# Schema history: the `schema_version` every run.json carries, and what each version holds.
+# Bump SCHEMA_VERSION (and add a line here) whenever a table, a column or a run.json key that
+# load() reads changes meaning; load() refuses versions it does not know.
+#
+# 1 (profkit 0.1.0): run.json (config, environment, status, summary, warnings) and one folder
+#   of parquet parts per table: phases, steps, epochs, confusion, method_stats, memory,
+#   counters; the errorprop study table once per results directory.
+SCHEMA_HISTORY: dict[int, str] = {
+    1: "run.json + one folder of parquet parts per table (profkit 0.1.0)",
+}
+SCHEMA_VERSION = max(SCHEMA_HISTORY)
+
+
+class SchemaVersionError(ValueError):
+    """A run directory's schema_version is not one this profkit can read."""
+
+
+def check_version(version: object, where: str) -> int:
+    """Return `version` if this profkit reads it; else raise with what to do about it."""
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise SchemaVersionError(f"{where}: schema_version {version!r} is not a version number; "
+                                 f"known versions: {sorted(SCHEMA_HISTORY)}. The file is not a "
+                                 "profkit run.json, or it is damaged: re-run that run")
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(f"{where}: schema_version {version} was written by a newer "
+                                 f"profkit (this one reads versions up to {SCHEMA_VERSION}); "
+                                 "upgrade profkit to load it")
+    if version not in SCHEMA_HISTORY:
+        raise SchemaVersionError(f"{where}: schema_version {version} is unknown; known versions: "
+                                 f"{sorted(SCHEMA_HISTORY)}; re-run that run with this profkit")
+    return version
 
 
 @dataclass(frozen=True)

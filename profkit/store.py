@@ -114,6 +114,7 @@ def load(results: str | Path, tables: Iterable[str] | None = None) -> dict[str, 
         except (OSError, json.JSONDecodeError) as e:
             raise ValueError(f"{d / RUN_FILE} is unreadable ({e}); delete that run directory "
                              "or re-run it") from None
+        schema.check_version(meta.get("schema_version"), str(d / RUN_FILE))
         runs.append(_run_row(meta, d))
         for n in names:
             df = rd.read(n)

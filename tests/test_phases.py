@@ -1,4 +1,4 @@
-"""PhaseTimer: disjoint named phases, `other` for the rest (invariants I1, I2)."""
+"""PhaseTimer: disjoint named phases, `other` for the rest (I1, I2 of docs/architecture.md)."""
 
 import time
 

@@ -1,5 +1,7 @@
 """The dataset registry (invariant I7): what each dataset is, where it comes from, how it splits.
 
+The invariants I1-I7 are stated in docs/architecture.md.
+
 Checksums are the published files' SHA-256 as recorded by tensorflow-datasets
 (tensorflow_datasets/url_checksums/<name>.txt) and, for CIFAR-10's python version, by Keras
 (keras/datasets/cifar10.py); torchvision's MD5s for the same files agree where noted.

@@ -1,4 +1,4 @@
-"""The registry of training methods (invariant I7) and parameter validation."""
+"""The registry of training methods (invariant I7 of docs/architecture.md); docs/methods.md."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ computed, back-propagated and updated: their weight rows (and the next layer's m
 columns) are gathered into small leaf tensors (profkit.methods.subset_grads), so forward and
 backward are small matmuls; no dense matmul is masked. The output layer is dense over classes
 (on the active columns). Evaluation is exact. Hash projections are random +-1 by default
-(design/methods.md; `projection=gaussian` is the textbook SimHash), drawn once per layer.
+(docs/methods.md; `projection=gaussian` is the textbook SimHash), drawn once per layer.
 
 Batches (`batch_mode`). Each sample queries its own active set. `union` (default, as SLIDE and
 MONGOOSE) computes the whole batch on the union of the samples' sets, so a sample also sees
@@ -97,7 +97,7 @@ class AlshParams:
     U: float = 0.83  # largest weight-vector norm after scaling
     bin_size: int = _later(8)  # coordinates per DWTA bin (family dwta; SLIDE's default)
     cap_fraction: float = 0.05
-    projection: str = "rademacher"  # random +-1 projections, as design/methods.md
+    projection: str = "rademacher"  # random +-1 projections, as docs/methods.md
     selection: str = _later("table-order")  # the paper's; "collisions": by collision count
     rerank: int = _later(0)  # >0: shortlist rerank * cap units by hashing, keep the cap best
     rebuild_every_early: int = 100

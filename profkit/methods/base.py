@@ -12,7 +12,10 @@ from profkit.model import MLP, make_optimizer
 
 
 class PhaseMarker(Protocol):
-    """`with phase("forward"): ...` marks a phase; the trainer decides what that measures (I1)."""
+    """`with phase("forward"): ...` marks a phase; the trainer decides what that measures.
+
+    Invariant I1 of docs/architecture.md: algorithm code names phases, never measures them.
+    """
 
     def __call__(self, name: str) -> Any: ...
 

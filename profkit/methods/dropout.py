@@ -31,7 +31,7 @@ tensors (profkit.methods.subset_grads) and a lazy Adam/SGD updates only the kept
 columns and their moments: the optimizer phase then shrinks with the kept set too, and dropped
 weights stop drifting (docs/implementations.md says how lazy Adam differs from dense Adam).
 
-Published-code defects avoided (design/methods.md): the authors' Dropout kept extra hidden
+Published-code defects avoided (docs/methods.md): the authors' Dropout kept extra hidden
 layers in a plain Python list, so they were never registered or trained (here every layer is
 in the MLP's ModuleList); it also re-created Adam every epoch, discarding its moments (here one
 optimizer lives for the whole run).

@@ -21,7 +21,7 @@ driver's defaults are sample_ratio 0.9, min_k 10 (about 900 of 1000 output colum
 likely what ran). The other reading, k exactly 10 for both products, is
 `method_params={"sample_ratio": 0.0, "min_k": 10}` (sample_ratio 0 makes k = min_k).
 
-Where profkit differs from or chooses within the public code (design/methods.md):
+Where profkit differs from or chooses within the public code (docs/methods.md):
 - `capping="iterative"` (default) redistributes the excess of capped probabilities so that
   sum(p) = k before mixing, as Bernoulli sampling with budget k intends; the public code
   clamps at 1 and drops the excess (`capping="clamp"` reproduces it).

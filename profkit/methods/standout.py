@@ -11,7 +11,7 @@ This is Ba & Frey's tied-weights standout (the standout network shares W with th
 only adds the scalars alpha and beta). There is no 1/p rescaling: evaluation uses the
 expectation instead.
 
-Target keep rate. The paper's "p = 0.05" is read as a target MEAN keep rate (design/methods.md):
+Target keep rate. The paper's "p = 0.05" is read as a target MEAN keep rate (docs/methods.md):
 beta (one scalar per hidden layer) is adapted during training so that mean(pi) over the batch
 and the layer's units tracks p. After each layer's forward, under no_grad, with m_obs the
 observed mean(pi) of this step:
@@ -29,7 +29,7 @@ approximation (the standout network's own gradient is ignored), so the gradient 
 relu(z) * m with m fixed. With pi_grad true the mask passes a straight-through gradient as if
 it were its expectation pi (m + pi - stop_grad(pi)), i.e. the gradient of E[relu(z) * m].
 
-Published-code defects avoided (design/methods.md): the authors' version computed pi with a
+Published-code defects avoided (docs/methods.md): the authors' version computed pi with a
 ReLU instead of a sigmoid (so ~98% of active units were kept: almost no dropout), sampled masks
 at test time, and recomputed the full matmul for pi. Here pi uses the sigmoid, evaluation uses
 the expectation, and pi reuses z.

@@ -1,4 +1,7 @@
-"""The registries of probes and profilers a user can name (invariant I7), and building them."""
+"""The registries of probes and profilers a user can name (invariant I7), and building them.
+
+The invariants I1-I7 are stated in docs/architecture.md.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The probe contract: optional instruments the trainer starts, informs and collects from (I5)."""
+"""The probe contract: optional instruments the trainer starts, informs and collects from (I5).
+
+The invariants I1-I7 are stated in docs/architecture.md.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ class Probe:
     """Base probe: does nothing. Subclasses override what they need.
 
     name: the instrument's name, recorded in run.json's `instruments`.
-    clean: whether timings taken with this probe on are still clean (I5).
+    clean: whether timings taken with this probe on are still clean (I5, docs/architecture.md).
     listener: an object with enter(name)/exit(name) for phase boundaries, or None.
     """
 

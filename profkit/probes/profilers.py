@@ -1,7 +1,7 @@
 """External profilers, opt-in: py-spy and scalene wrap the run; torch.profiler runs inside it.
 
-Every one of them makes the run's timings unclean (I5): run.json lists the instrument and sets
-`clean_timing` false. Outputs go to the run directory's `profiles/`.
+Every one of them makes the run's timings unclean (I5 of docs/architecture.md): run.json lists
+the instrument and sets `clean_timing` false. Outputs go to the run directory's `profiles/`.
 """
 
 from __future__ import annotations

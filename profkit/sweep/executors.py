@@ -1,4 +1,4 @@
-"""Executors: where a sweep's runs execute. One literal-dict registry (invariant I7).
+"""Executors: where a sweep's runs execute. One literal-dict registry (I7, docs/architecture.md).
 
 `inprocess` (the default) runs one run at a time in the sweep's own process: nothing else of
 profkit's competes for the cores, caches and memory bandwidth a run is timed on, so its timings
