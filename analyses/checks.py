@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from profkit.summary import SUBNORMAL_WARN
+
 STEP_CV_MAX = 1.0  # per-step total time (warm-up excluded): sd/mean above this is unsteady
 REPEAT_CV_MAX = 0.10  # seconds per epoch across repeats
-SUBNORMAL_MAX = 0.01  # as profkit.train.SUBNORMAL_WARN
 COLS = ["kind", "run_id", "message"]
 
 
@@ -55,7 +56,7 @@ def counter_warnings(counters: pd.DataFrame) -> pd.DataFrame:
 
 
 def subnormal_warnings(epochs: pd.DataFrame) -> pd.DataFrame:
-    sub = epochs[epochs["subnormal_fraction"] > SUBNORMAL_MAX]
+    sub = epochs[epochs["subnormal_fraction"] > SUBNORMAL_WARN]
     top = sub.groupby("run_id")["subnormal_fraction"].max()
     return _frame([{"kind": "subnormal floats", "run_id": rid,
                     "message": f"up to {100 * f:.1f}% of optimizer state is subnormal: the "

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-import profkit
+from profkit.store import load
 
 # Config columns that can differ between runs of one (dataset, method, batch, depth, width)
 # and change results; when they vary across a results set they are folded into `variant`.
@@ -42,7 +42,7 @@ def load_results(path: str | Path) -> Results:
     if not path.exists():
         raise FileNotFoundError(f"results directory {path} does not exist; make runs with "
                                 "`profkit run --results DIR` or `profkit demo --results DIR`")
-    frames = profkit.load(path)
+    frames = load(path)
     if frames["runs"].empty:
         raise FileNotFoundError(f"no runs (run.json files) under {path}; make runs with "
                                 "`profkit run --results DIR` or `profkit demo --results DIR`")

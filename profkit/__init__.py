@@ -1,10 +1,9 @@
 """profkit: profile and analyse sampling-based training of neural networks on CPUs."""
 
-__version__ = "0.1.0"
+from typing import Any
 
-from typing import Any  # noqa: E402
-
-from profkit.config import ConfigError, RunConfig, paper_config  # noqa: E402
+from profkit._version import __version__
+from profkit.config import ConfigError, RunConfig, paper_config
 
 
 def run(cfg: "RunConfig", **kwargs):

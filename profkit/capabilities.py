@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
+
+from profkit.probes.perfstat import DEFAULT_EVENTS, na_reason, parse_perf_csv
+from profkit.probes.profilers import find_tool, pyspy_permitted
 
 SOFTWARE_EVENTS = ("task-clock", "page-faults", "context-switches")
 PARANOID = {-1: "no restrictions", 0: "CPU-wide and kernel counting allowed",
@@ -21,8 +25,6 @@ def _cap(name: str, available: bool, detail: str) -> dict[str, Any]:
 
 
 def wall_clock() -> dict[str, Any]:
-    import time
-
     res = time.get_clock_info("perf_counter").resolution
     return _cap("wall-clock phases", True, f"time.perf_counter_ns, resolution {res:.0e} s")
 
@@ -52,8 +54,6 @@ def perf_tool() -> list[dict[str, Any]]:
 
 def perf_events(events: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """Whether `perf stat` can count each event here (one `perf stat -e A,B,.. true`)."""
-    from profkit.probes.perfstat import DEFAULT_EVENTS, na_reason, parse_perf_csv
-
     events = events or tuple(dict.fromkeys((*DEFAULT_EVENTS, *SOFTWARE_EVENTS)))
     perf = shutil.which("perf")
     if perf is None:
@@ -90,9 +90,6 @@ def valgrind() -> list[dict[str, Any]]:
 
 
 def profilers() -> list[dict[str, Any]]:
-    from profkit.probes.launch import pyspy_permitted
-    from profkit.probes.profilers import find_tool
-
     why = pyspy_permitted()
     caps = [_cap("py-spy", why is None, "present, may read other processes (ptrace)"
                  if why is None else why)]

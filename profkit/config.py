@@ -15,35 +15,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from profkit.validation import ConfigError, check_bool, check_choice, check_int, check_real
+
 OPTIMIZERS = ("adam", "sgd")
 OPTIMIZER_IMPLS = ("default", "foreach", "fused")
 PAPER_EPOCHS = 50
-
-
-class ConfigError(ValueError):
-    """A field of RunConfig has an impossible value; the message names the field and the range."""
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ConfigError(f"{name} must be an integer, got {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ConfigError(f"{name} must be {rng}, got {value}")
-
-
-def _check_float(name: str, value: Any, lo: float, hi: float, lo_open: bool = True) -> None:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
-    bad_lo = value <= lo if lo_open else value < lo
-    if bad_lo or value > hi:
-        left = "(" if lo_open else "["
-        raise ConfigError(f"{name} must be in {left}{lo}, {hi}], got {value}")
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
 
 
 def _setting(default: Any, help: str, *, compare: bool = True, hash: bool | None = None,
@@ -106,29 +82,27 @@ class RunConfig:
                                     none="$PROFKIT_DATA, else the platform cache directory")
 
     def __post_init__(self) -> None:
-        _check_int("hidden_layers", self.hidden_layers, 1, 50)
-        _check_int("width", self.width, 1, 1_000_000)
-        _check_int("batch_size", self.batch_size, 1)
-        _check_int("epochs", self.epochs, 1)
+        check_int("hidden_layers", self.hidden_layers, 1, 50)
+        check_int("width", self.width, 1, 1_000_000)
+        check_int("batch_size", self.batch_size, 1)
+        check_int("epochs", self.epochs, 1)
         if self.max_steps is not None:
-            _check_int("max_steps", self.max_steps, 1)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_float("lr", self.lr, 0.0, 10.0)
-        _check_float("adam_eps", self.adam_eps, 0.0, 1.0)
-        _check_float("momentum", self.momentum, 0.0, 1.0, lo_open=False)
-        _check_choice("optimizer_impl", self.optimizer_impl, OPTIMIZER_IMPLS)
-        if not isinstance(self.flush_denormal, bool):
-            raise ConfigError(f"flush_denormal must be true or false, got {self.flush_denormal!r}")
+            check_int("max_steps", self.max_steps, 1)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_real("lr", self.lr, 0.0, 10.0, lo_open=True)
+        check_real("adam_eps", self.adam_eps, 0.0, 1.0, lo_open=True)
+        check_real("momentum", self.momentum, 0.0, 1.0)
+        check_choice("optimizer_impl", self.optimizer_impl, OPTIMIZER_IMPLS)
+        check_bool("flush_denormal", self.flush_denormal)
         self._resolve_implementation()
-        _check_int("seed", self.seed, 0, 2**63 - 1)
+        check_int("seed", self.seed, 0, 2**63 - 1)
         if self.threads is not None:
-            _check_int("threads", self.threads, 1, 1024)
-        _check_int("warmup_steps", self.warmup_steps, 0)
-        _check_int("eval_batch_size", self.eval_batch_size, 1)
-        _check_int("repeat", self.repeat, 0)
+            check_int("threads", self.threads, 1, 1024)
+        check_int("warmup_steps", self.warmup_steps, 0)
+        check_int("eval_batch_size", self.eval_batch_size, 1)
+        check_int("repeat", self.repeat, 0)
         # The registries import torch: checked last, so that a bad number fails at once.
         from profkit.data.registry import check_dataset_name
-        from profkit.methods import check_method_params
 
         check_dataset_name(self.dataset)
         # Normalise method params to the method's full set (defaults filled in), so they are
@@ -139,7 +113,7 @@ class RunConfig:
     def _resolve_implementation(self) -> None:
         from profkit.implementation import IMPLEMENTATIONS, resolve
 
-        _check_choice("implementation", self.implementation, IMPLEMENTATIONS)
+        check_choice("implementation", self.implementation, IMPLEMENTATIONS)
         impl, flush = resolve(self.implementation, self.optimizer_impl, self.flush_denormal)
         object.__setattr__(self, "optimizer_impl", impl)
         object.__setattr__(self, "flush_denormal", flush)
@@ -175,6 +149,22 @@ class RunConfig:
                 f"-b{self.batch_size}-{digest[:10]}-r{self.repeat}")
 
 
+def check_method_params(name: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    """Validate `params` against the method's Params dataclass; return them with defaults filled."""
+    from profkit.methods import get_method  # torch: see RunConfig.__post_init__
+
+    cls = get_method(name).Params
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(params or {}) - fields)
+    if unknown:
+        valid = ", ".join(sorted(fields)) or "(none)"
+        raise ConfigError(f"method {name!r} has no parameter(s) {unknown}; its parameters: {valid}")
+    try:
+        return dataclasses.asdict(cls(**(params or {})))
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"method {name!r}: {e}") from None
+
+
 def parse_assignments(items: list[str], flag: str,
                       error: type[Exception] = ConfigError) -> dict[str, Any]:
     """KEY=VALUE items of a repeatable flag; VALUE is JSON when it parses (1, 0.5, true, ["a"]),
@@ -201,14 +191,15 @@ def paper_config(method: str, dataset: str = "mnist", batch_size: int | None = N
     MC-approx at batch 1 ("MC-approxS") uses lr 1e-4. Subnormal floats are not flushed, as in
     plain PyTorch and the paper.
     """
-    from profkit.methods import paper_params
+    from profkit.methods import get_method  # torch: see RunConfig.__post_init__
 
     if batch_size is None:
         batch_size = 20 if method == "mc-approx" else 1
     lr = 1e-4 if (method == "mc-approx" and batch_size == 1) else 1e-3
     base = dict(method=method, dataset=dataset, hidden_layers=3, width=1000,
                 batch_size=batch_size, epochs=PAPER_EPOCHS, optimizer="adam", lr=lr,
-                adam_eps=1e-4, flush_denormal=False, method_params=paper_params(method))
+                adam_eps=1e-4, flush_denormal=False,
+                method_params=get_method(method).paper_params())
     base.update(overrides)
     return RunConfig(**base)
 

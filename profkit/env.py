@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from profkit._version import __version__
+
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "KMP_AFFINITY", "GOMP_CPU_AFFINITY",
                "ATEN_CPU_CAPABILITY", "DNNL_MAX_CPU_ISA")
@@ -75,8 +77,6 @@ def _torch_info() -> dict[str, Any]:
 
 def capture() -> dict[str, Any]:
     """Everything about this machine and software that can change a timing."""
-    from profkit import __version__
-
     info = _cpuinfo()
     flags = info.get("flags", "").split()
     env = {

@@ -14,6 +14,8 @@ import pandas as pd
 
 from profkit.phases import DIAGNOSTIC
 
+SUBNORMAL_WARN = 0.01  # a fraction of optimizer state above this slows Adam on x86 CPUs
+
 DIVERGED = "training loss became NaN/inf: the run stopped (diverged); try a lower --lr"
 NOT_CLEAN = "timings were taken under a heavy instrument: not clean"
 
@@ -74,9 +76,15 @@ def _full_epoch_steps(meta: dict[str, Any]) -> int | None:
     return math.ceil(n / b) if n and b else None
 
 
-def summarise(rd, meta: dict[str, Any], epoch_rows: list[dict[str, Any]]) -> dict[str, Any]:
-    from profkit.train import subnormal_note
+def subnormal_note(fraction: float | None) -> str | None:
+    """The warning for a large subnormal fraction of the optimizer state, else None."""
+    if fraction is None or fraction < SUBNORMAL_WARN:
+        return None
+    return (f"{100 * fraction:.1f}% of the optimizer state is subnormal floats: on x86 CPUs this "
+            "slows the optimizer step several-fold. Compare with --flush-denormal.")
 
+
+def summarise(rd, meta: dict[str, Any], epoch_rows: list[dict[str, Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {"epochs_run": len(epoch_rows),
                                **phase_summary(rd.read("phases"), meta), "warnings": []}
     if epoch_rows:

@@ -30,8 +30,6 @@ from profkit.recorder import StepRecorder
 from profkit.store import RunDir, check_writable
 from profkit.summary import summarise
 
-SUBNORMAL_WARN = 0.01  # a fraction of optimizer state above this slows Adam on x86 CPUs
-
 
 class RunInterrupted(Exception):
     """SIGTERM (or SIGINT) arrived during training."""
@@ -251,12 +249,3 @@ def run(cfg: RunConfig, probes: tuple[Probe, ...] = (), progress: bool = True,
         dataset: Dataset | None = None, meta_extra: dict[str, Any] | None = None) -> RunResult:
     """Train `cfg` and write its run directory under cfg.results; returns where and how it ended."""
     return Trainer(cfg, probes, progress, dataset, meta_extra).run()
-
-
-def subnormal_note(fraction: float | None) -> str | None:
-    if fraction is None or fraction < SUBNORMAL_WARN:
-        return None
-    return (f"{100 * fraction:.1f}% of the optimizer state is subnormal floats: on x86 CPUs this "
-            "slows the optimizer step several-fold. Compare with --flush-denormal.")
-
-

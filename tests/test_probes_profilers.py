@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from profkit.instrumented import run_with_instruments, wrapper_of
 from profkit.probes import ProbeError, profilers
-from profkit.probes.launch import run_with_instruments, wrapper_of
 
 
 def test_missing_pyspy_is_reported_and_the_run_completes_without_it(tiny_cfg, monkeypatch,

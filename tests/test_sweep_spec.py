@@ -122,7 +122,7 @@ def test_also_blocks_add_points_and_duplicates_collapse(tmp_path):
     ({"fixed": {"width": 8}}, "no [axes] table"),
     ({"axes": {"method": ["standard"]}, "grid": {}}, "unknown table(s) ['grid']"),
     ({"axes": {"method": ["standard"]}, "sweep": {"preset": "fast"}}, "preset must be one of"),
-    ({"axes": {"method": ["standard"]}, "sweep": {"repeats": 0}}, "repeats must be an integer"),
+    ({"axes": {"method": ["standard"]}, "sweep": {"repeats": 0}}, "repeats must be >= 1, got 0"),
     ({"axes": {"method": ["standard"]}, "fixed": {"results": "x"}}, "unknown setting 'results'"),
     ({"axes": {"hidden_layers": [0]}}, "hidden_layers must be in [1, 50]"),
     ({"axes": {"method": ["nope"]}}, "unknown method 'nope'; valid methods: standard"),

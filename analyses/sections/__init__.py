@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from profkit.analyses.figures.base import to_data_uri
+
 
 @dataclass
 class Block:
@@ -29,8 +31,6 @@ class Section:
 
     def figure(self, fig, title: str, caption: str = "", missing: str = "") -> None:
         """Inline `fig` as PNG; when it is None (no data), record `missing` instead."""
-        from profkit.analyses.figures.base import to_data_uri
-
         if fig is None:
             self.missing.append(missing or f"{title}: no data")
         else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.figure import Figure
+from profkit.analyses import errorprop
 from profkit.analyses.computed import Computed
 from profkit.analyses.sections import Section
 from profkit.analyses.tables import html_table, num
@@ -20,26 +22,14 @@ def build(c: Computed) -> Section:
     sec = Section("errorprop", "Error propagation (§7)",
                   "Theorem 7.2's curve for a given c and the measured per-layer relative error "
                   "of the approximate methods (analyses/errorprop.py).")
-    try:
-        from profkit.analyses import errorprop
-    except ImportError as e:
-        sec.missing.append(f"error-propagation analysis unavailable: {e}")
-        return sec
     frames = dict(c.frames)
     if c.results.path is not None:
         frames["errorprop"] = errorprop.read_study(c.results.path)
-    try:
-        out = errorprop.errorprop_section(frames)
-    except Exception as e:  # another module's failure must not lose the rest of the report
-        sec.missing.append(f"error-propagation analysis failed: {type(e).__name__}: {e}")
-        return sec
-    _fill(sec, out)
+    _fill(sec, errorprop.errorprop_section(frames))
     return sec
 
 
 def _fill(sec: Section, out: dict) -> None:
-    from matplotlib.figure import Figure
-
     for key, val in out.items():
         title = TITLES.get(key, key.replace("_", " "))
         if isinstance(val, Figure):

@@ -84,7 +84,7 @@ def json_result(meta: dict) -> dict:
 
 def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)  # first: a bad value fails before the heavy imports below
-    from profkit.probes.launch import run_with_instruments
+    from profkit.instrumented import run_with_instruments
     from profkit.store import RunDir
     from profkit.summary import format_summary
 

@@ -1,4 +1,7 @@
-"""The registry of training methods (invariant I7 of docs/architecture.md); docs/methods.md."""
+"""The registry of training methods (invariant I7 of docs/architecture.md); docs/methods.md.
+
+A method's parameters are checked where configs are built: profkit.config.check_method_params.
+"""
 
 from __future__ import annotations
 
@@ -30,22 +33,6 @@ def get_method(name: str) -> type[TrainingMethod]:
     except KeyError:
         raise UnknownMethodError(
             f"unknown method {name!r}; valid methods: {', '.join(METHODS)}") from None
-
-
-def check_method_params(name: str, params: dict[str, Any] | None) -> dict[str, Any]:
-    """Validate `params` against the method's Params dataclass; return them with defaults filled."""
-    from profkit.config import ConfigError
-
-    cls = get_method(name).Params
-    fields = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(params or {}) - fields)
-    if unknown:
-        valid = ", ".join(sorted(fields)) or "(none)"
-        raise ConfigError(f"method {name!r} has no parameter(s) {unknown}; its parameters: {valid}")
-    try:
-        return dataclasses.asdict(cls(**(params or {})))
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"method {name!r}: {e}") from None
 
 
 def paper_params(name: str) -> dict[str, Any]:

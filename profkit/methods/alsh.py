@@ -46,7 +46,6 @@ expectation. Layer -1 carries `rebuilds`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,25 +59,9 @@ from profkit.lsh import FAMILIES, PROJECTIONS, SELECTIONS, HashIndex, RandomStre
 from profkit.lsh_stats import OccupancyLog
 from profkit.methods.base import LayerEstimate, PhaseMarker, TrainingMethod
 from profkit.methods.subset_grads import DenseStepOptimizer, LazyOptimizer
+from profkit.validation import check_bool, check_choice, check_int, check_probability, check_real
 
 BATCH_MODES = ("union", "union-capped")
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}] ({what}), got {value!r}")
-
-
-def _check_open_unit(name: str, value: Any, hi_closed: bool, what: str) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or not (0 < value < 1 or (hi_closed and value == 1)):
-        rng = "(0, 1]" if hi_closed else "(0, 1)"
-        raise ValueError(f"{name} must be a number in {rng} ({what}), got {value!r}")
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
 
 
 def _later(default: Any) -> Any:
@@ -110,26 +93,26 @@ class AlshParams:
     recall_every: int = 200  # 0: never measure recall
 
     def __post_init__(self) -> None:
-        _check_choice("family", self.family, FAMILIES)
-        _check_choice("projection", self.projection, PROJECTIONS)
-        _check_choice("selection", self.selection, SELECTIONS)
-        _check_choice("batch_mode", self.batch_mode, BATCH_MODES)
-        _check_int("K", self.K, 1, 16, "sign bits per hash table; paper: 6")
-        _check_int("L", self.L, 1, 1024, "hash tables per layer; paper: 5")
-        _check_int("bin_size", self.bin_size, 2, 64, "coordinates per DWTA bin; SLIDE: 8")
+        check_choice("family", self.family, FAMILIES)
+        check_choice("projection", self.projection, PROJECTIONS)
+        check_choice("selection", self.selection, SELECTIONS)
+        check_choice("batch_mode", self.batch_mode, BATCH_MODES)
+        check_int("K", self.K, 1, 16, "sign bits per hash table; paper: 6")
+        check_int("L", self.L, 1, 1024, "hash tables per layer; paper: 5")
+        check_int("bin_size", self.bin_size, 2, 64, "coordinates per DWTA bin; SLIDE: 8")
         if self.family == "dwta" and self.bin_size ** self.K > 1 << 16:
             raise ValueError(f"family dwta keys tables by bin_size^K = {self.bin_size}^{self.K}"
                              " values; keep it <= 65536 (lower K or bin_size)")
-        _check_int("m", self.m, 1, 8, "ALSH transform terms; paper: 3")
-        _check_open_unit("U", self.U, False, "largest scaled weight norm; paper: 0.83")
-        _check_open_unit("cap_fraction", self.cap_fraction, True, "active units; paper: 0.05")
+        check_int("m", self.m, 1, 8, "ALSH transform terms; paper: 3")
+        check_real("U", self.U, 0.0, 1.0, lo_open=True, hi_open=True,
+                   what="largest scaled weight norm; paper: 0.83")
+        check_probability("cap_fraction", self.cap_fraction, "active units; paper: 0.05")
         for name in ("rebuild_every_early", "rebuild_early_until", "rebuild_every"):
-            _check_int(name, getattr(self, name), 1, 10**12, "samples; paper: 100/10000/1000")
-        _check_int("recall_every", self.recall_every, 0, 10**12, "steps; 0 = never")
-        _check_int("rerank", self.rerank, 0, 100, "shortlist size in caps; 0 = no re-ranking")
+            check_int(name, getattr(self, name), 1, 10**12, "samples; paper: 100/10000/1000")
+        check_int("recall_every", self.recall_every, 0, 10**12, "steps; 0 = never")
+        check_int("rerank", self.rerank, 0, 100, "shortlist size in caps; 0 = no re-ranking")
         for name in ("rebuild_at_epoch_end", "sparse_update", "as_published"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+            check_bool(name, getattr(self, name))
         if self.as_published and self.sparse_update:
             raise ValueError("as_published=true runs the published dense step with the stock "
                              "optimizer; it cannot be combined with sparse_update=true")

@@ -39,7 +39,6 @@ optimizer lives for the whole run).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,16 +49,9 @@ from torch import nn
 from profkit.implementation import lazy_updates
 from profkit.methods.base import TrainingMethod
 from profkit.methods.subset_grads import LazyOptimizer
+from profkit.validation import check_choice, check_probability
 
 IMPLS = ("mask", "gather")
-
-
-def check_probability(name: str, value: Any, what: str) -> None:
-    """A probability in (0, 1]: 0 would keep nothing (and 1/p is undefined)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number in (0, 1] ({what}), got {value!r}")
-    if not 0.0 < value <= 1.0:
-        raise ValueError(f"{name} must be in (0, 1] ({what}), got {value}")
 
 
 @dataclass(frozen=True)
@@ -71,8 +63,7 @@ class DropoutParams:
 
     def __post_init__(self) -> None:
         check_probability("p", self.p, "keep probability of a hidden unit; paper: 0.05")
-        if self.impl not in IMPLS:
-            raise ValueError(f"impl must be one of {', '.join(IMPLS)}; got {self.impl!r}")
+        check_choice("impl", self.impl, IMPLS)
 
 
 def gathered(lin: nn.Linear, rows: torch.Tensor | None, cols: torch.Tensor | None

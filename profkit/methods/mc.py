@@ -45,7 +45,6 @@ inside autograd's backward), optimizer.
 from __future__ import annotations
 
 import dataclasses
-import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +54,7 @@ import torch.nn.functional as F
 
 from profkit.methods.base import LayerEstimate, TrainingMethod
 from profkit.sampling import CAPPINGS, sample_size, sampled_matmul
+from profkit.validation import check_bool, check_choice, check_int, check_real
 
 PRODUCTS = ("grad_input", "grad_weight")
 
@@ -72,26 +72,15 @@ class MCParams:
     dense_above: float = 1.0
 
     def __post_init__(self) -> None:
-        _check_unit("sample_ratio", self.sample_ratio,
-                    "k = max(floor(n * sample_ratio), min_k); driver default 0.9")
-        if isinstance(self.min_k, bool) or not isinstance(self.min_k, int) or self.min_k < 1:
-            raise ValueError(f"min_k must be an integer >= 1 (the least number of pairs kept; "
-                             f"driver default 10), got {self.min_k!r}")
-        _check_unit("epsilon", self.epsilon, "mixing weight of the uniform distribution; "
-                    "published 0.1")
-        if self.capping not in CAPPINGS:
-            raise ValueError(f"capping must be one of {', '.join(CAPPINGS)}; "
-                             f"got {self.capping!r}")
-        _check_unit("dense_above", self.dense_above, "kept fraction above which the dense "
-                    "zero-scaled matmul replaces the gather; 1 = always gather")
-        if not isinstance(self.exact_at_full_k, bool):
-            raise ValueError(f"exact_at_full_k must be true or false, got {self.exact_at_full_k!r}")
-
-
-def _check_unit(name: str, value: Any, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-            or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1] ({what}), got {value!r}")
+        check_real("sample_ratio", self.sample_ratio, 0.0, 1.0,
+                   what="k = max(floor(n * sample_ratio), min_k); driver default 0.9")
+        check_int("min_k", self.min_k, 1, what="the least number of pairs kept; driver default 10")
+        check_real("epsilon", self.epsilon, 0.0, 1.0,
+                   what="mixing weight of the uniform distribution; published 0.1")
+        check_choice("capping", self.capping, CAPPINGS)
+        check_real("dense_above", self.dense_above, 0.0, 1.0, what="kept fraction above which "
+                   "the dense zero-scaled matmul replaces the gather; 1 = always gather")
+        check_bool("exact_at_full_k", self.exact_at_full_k)
 
 
 class LayerSampler:

@@ -45,25 +45,10 @@ import torch
 import torch.nn.functional as F
 
 from profkit.methods.base import TrainingMethod
-from profkit.methods.dropout import check_probability
+from profkit.validation import check_bool, check_probability, check_real
 
 BETA_MAX = 50.0  # |beta| cap: sigmoid(50) is 1.0 in float32, so larger values change nothing
 LOGIT_EPS = 1e-6  # mean keep rates are clamped to [eps, 1 - eps] before the logit
-
-
-def _check_real(name: str, value: Any, lo: float, hi: float, what: str,
-                lo_open: bool = False) -> None:
-    """A finite number in [lo, hi] (or (lo, hi] with lo_open); the error names the range."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number ({what}), got {value!r}")
-    if value < lo or value > hi or (lo_open and value == lo):
-        left = "(" if lo_open else "["
-        raise ValueError(f"{name} must be in {left}{lo:g}, {hi:g}] ({what}), got {value}")
-
-
-def _check_bool(name: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -81,13 +66,14 @@ class StandoutParams:
 
     def __post_init__(self) -> None:
         check_probability("p", self.p, "target mean keep rate; paper: 0.05")
-        _check_real("alpha", self.alpha, -1e6, 1e6, "slope of the keep probability")
+        check_real("alpha", self.alpha, -1e6, 1e6, what="slope of the keep probability")
         if self.beta_init is not None:
-            _check_real("beta_init", self.beta_init, -BETA_MAX, BETA_MAX,
-                        "starting beta; null: logit(p)")
-        _check_bool("adapt_beta", self.adapt_beta)
-        _check_real("beta_gain", self.beta_gain, 0.0, 2.0, "feedback gain on beta", lo_open=True)
-        _check_bool("pi_grad", self.pi_grad)
+            check_real("beta_init", self.beta_init, -BETA_MAX, BETA_MAX,
+                       what="starting beta; null: logit(p)")
+        check_bool("adapt_beta", self.adapt_beta)
+        check_real("beta_gain", self.beta_gain, 0.0, 2.0, lo_open=True,
+                   what="feedback gain on beta")
+        check_bool("pi_grad", self.pi_grad)
 
 
 def _logit(p: float) -> float:

@@ -7,6 +7,7 @@ the instrument and sets `clean_timing` false. Outputs go to the run directory's 
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -127,3 +128,26 @@ class TorchProfilerProbe(Probe):
         if self.done:
             return []
         return [f"torch-profiler: the run ended before step {self.skip}; no trace written"]
+
+
+def pyspy_permitted() -> str | None:
+    """None when py-spy can attach to a process here, else why not (ptrace, missing)."""
+    try:
+        exe = pyspy_command(Path("."), False)[0]
+    except ToolMissing as e:
+        return str(e)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        r = subprocess.run([exe, "dump", "--pid", str(child.pid)], capture_output=True,
+                           text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "py-spy dump timed out"
+    finally:
+        child.kill()
+        child.wait()
+    if r.returncode != 0:
+        tail = (r.stderr or r.stdout).strip().splitlines()
+        return f"py-spy cannot read another process here ({tail[-1] if tail else 'no output'}" \
+               "); ptrace is not permitted (run as root or with CAP_SYS_PTRACE, or set " \
+               "kernel.yama.ptrace_scope=0)"
+    return None

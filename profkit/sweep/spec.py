@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from profkit.config import PRESETS, ConfigError, RunConfig, parse_assignments
+from profkit.config import PRESETS, RunConfig, parse_assignments
+from profkit.validation import ConfigError, check_int
 
 PARAM = "param."
 TABLES = ("sweep", "fixed", "axes", "params", "also", "when")
@@ -99,9 +100,10 @@ class SweepSpec:
 
 
 def _check_count(name: str, value: Any, lo: int = 1) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < lo:
-        raise SweepFileError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return value
+    try:
+        return check_int(name, value, lo)
+    except ConfigError as e:  # the sweep file's own error type, for the CLI's message
+        raise SweepFileError(str(e)) from None
 
 
 def _axes(table: Any, where: str) -> dict[str, list[Any]]:

@@ -1,7 +1,9 @@
-"""Launcher: re-runs a training run as a child process under valgrind, py-spy or scalene.
+"""Instrumented runs: a config trained with probes and profilers, under a wrapper when needed.
 
-The parent knows the run directory in advance (results/run_id), writes the child's spec there
-(profiles/launch.json), starts `<wrapper> python -m profkit.probes.launch <spec>` and waits.
+valgrind, py-spy and scalene must launch the process they measure, so such a run is re-run as
+a child process. The parent knows the run directory in advance (results/run_id), writes the
+child's spec there (profiles/launch.json), starts `<wrapper> python -m profkit.instrumented
+<spec>` and waits.
 The child trains with the probes named in the spec and writes the run directory itself.
 When the wrapper is missing or not permitted, the parent says so and trains in-process instead.
 """
@@ -10,14 +12,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from profkit.config import RunConfig
 from profkit.exitcodes import exit_code
+from profkit.probes import ProbeError, check_profiler, make_probes, parse_probe_list
 from profkit.probes.callgrind import DEFAULT_MAX_STEPS, GEOMETRY, WRAPPED_ENV, valgrind_command
-from profkit.probes.profilers import ToolMissing, pyspy_command, scalene_command
+from profkit.probes.profilers import ToolMissing, pyspy_command, pyspy_permitted, scalene_command
+from profkit.train import run
 
 WRAPPERS = ("callgrind", "py-spy", "scalene")  # instruments that must launch the process
 SPEC = "launch.json"
@@ -27,8 +33,6 @@ def wrapper_of(probes: list[str], profiler: str | None) -> str | None:
     """The one wrapper this run needs, if any; two wrappers cannot nest."""
     wanted = [w for w in WRAPPERS if w in probes or w == profiler]
     if len(wanted) > 1:
-        from profkit.probes import ProbeError
-
         raise ProbeError(f"{' and '.join(wanted)} each launch the run themselves; "
                          "choose one of them per run")
     return wanted[0] if wanted else None
@@ -46,31 +50,8 @@ def prepare_callgrind(cfg: Any, say) -> Any:
     return cfg
 
 
-def pyspy_permitted() -> str | None:
-    """None when py-spy can attach to a process here, else why not (ptrace, missing)."""
-    try:
-        exe = pyspy_command(Path("."), False)[0]
-    except ToolMissing as e:
-        return str(e)
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        r = subprocess.run([exe, "dump", "--pid", str(child.pid)], capture_output=True,
-                           text=True, timeout=30)
-    except subprocess.TimeoutExpired:
-        return "py-spy dump timed out"
-    finally:
-        child.kill()
-        child.wait()
-    if r.returncode != 0:
-        tail = (r.stderr or r.stdout).strip().splitlines()
-        return f"py-spy cannot read another process here ({tail[-1] if tail else 'no output'}" \
-               "); ptrace is not permitted (run as root or with CAP_SYS_PTRACE, or set " \
-               "kernel.yama.ptrace_scope=0)"
-    return None
-
-
 def wrapper_prefix(kind: str, profiles: Path, native: bool) -> list[str]:
-    """The command that goes before `python -m profkit.probes.launch SPEC`."""
+    """The command that goes before `python -m profkit.instrumented SPEC`."""
     if kind == "callgrind":
         if not _on_path("valgrind"):
             raise ToolMissing("valgrind not found on PATH (Debian: apt-get install valgrind)")
@@ -85,15 +66,13 @@ def wrapper_prefix(kind: str, profiles: Path, native: bool) -> list[str]:
 
 
 def _on_path(name: str) -> bool:
-    import shutil
-
     return shutil.which(name) is not None
 
 
 def child_argv(kind: str, spec: Path) -> list[str]:
     if kind == "scalene":  # scalene profiles a program file; `---` starts its arguments
         return [__file__, "---", str(spec)]
-    return [sys.executable, "-m", "profkit.probes.launch", str(spec)]
+    return [sys.executable, "-m", "profkit.instrumented", str(spec)]
 
 
 def relaunch(kind: str, cfg: Any, probes: list[str], profiler: str | None, native: bool,
@@ -137,9 +116,6 @@ def run_with_instruments(cfg: Any, probe_list: str | None, profiler: str | None,
     Returns (run directory, status). A missing wrapper tool is reported on stderr and in
     run.json's warnings, and the run goes on without it.
     """
-    from profkit.probes import check_profiler, make_probes, parse_probe_list
-    from profkit.train import run
-
     names = parse_probe_list(probe_list)
     check_profiler(profiler)
     kind = wrapper_of(names, profiler)
@@ -161,8 +137,6 @@ def _child_result(path: Path, rc: int) -> tuple[Path, str]:
     try:
         meta = json.loads((path / "run.json").read_text())
     except (OSError, json.JSONDecodeError):
-        from profkit.probes import ProbeError
-
         raise ProbeError(f"the wrapped run exited with code {rc} without writing "
                            f"{path / 'run.json'}; see the messages above") from None
     return path, meta.get("status", "failed")
@@ -170,10 +144,6 @@ def _child_result(path: Path, rc: int) -> tuple[Path, str]:
 
 def child_main(spec_path: str) -> int:
     """Inside the wrapper: train as the spec says and exit with the run's status code."""
-    from profkit.config import RunConfig
-    from profkit.probes import make_probes
-    from profkit.train import run
-
     spec = json.loads(Path(spec_path).read_text())
     cfg = RunConfig.from_dict(spec["config"])
     kind = os.environ.get(WRAPPED_ENV)
