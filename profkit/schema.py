@@ -16,7 +16,9 @@ import pyarrow as pa
 #
 # 1 (profkit 0.1.0): run.json (config, environment, status, summary, warnings) and one folder
 #   of parquet parts per table: phases, steps, epochs, confusion, method_stats, memory,
-#   counters; the errorprop study table once per results directory.
+#   counters; the errorprop study table once per results directory. The failure records a
+#   sweep wrote for runs that died outside the trainer had no schema_version: a run.json
+#   without one is read as version 1.
 SCHEMA_HISTORY: dict[int, str] = {
     1: "run.json + one folder of parquet parts per table (profkit 0.1.0)",
 }
@@ -29,6 +31,8 @@ class SchemaVersionError(ValueError):
 
 def check_version(version: object, where: str) -> int:
     """Return `version` if this profkit reads it; else raise with what to do about it."""
+    if version is None:
+        return 1  # see the history: version-1 sweep failure records lack the key
     if isinstance(version, bool) or not isinstance(version, int):
         raise SchemaVersionError(f"{where}: schema_version {version!r} is not a version number; "
                                  f"known versions: {sorted(SCHEMA_HISTORY)}. The file is not a "

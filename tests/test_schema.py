@@ -30,7 +30,12 @@ def test_newer_version_asks_for_an_upgrade(tmp_path):
         load(_run(tmp_path, schema.SCHEMA_VERSION + 1))
 
 
-@pytest.mark.parametrize("version", [None, "1", 0, 1.5, True])
-def test_missing_or_unknown_version_names_the_known_ones(tmp_path, version):
+def test_missing_version_is_read_as_version_1(tmp_path):
+    # Version-1 sweep failure records were written without the key (see the history).
+    assert load(_run(tmp_path, None))["runs"].status.tolist() == ["complete"]
+
+
+@pytest.mark.parametrize("version", ["1", 0, 1.5, True])
+def test_unknown_version_names_the_known_ones(tmp_path, version):
     with pytest.raises(schema.SchemaVersionError, match=r"r1/run.json.*known versions: \[1"):
         load(_run(tmp_path, version))

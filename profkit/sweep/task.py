@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from profkit import schema
 from profkit.config import RunConfig
 from profkit.store import RunDir
 from profkit.sweep.state import FINISHED, move_aside, run_status
@@ -47,7 +48,8 @@ def record_failure(cfg: RunConfig, error: str, where: dict[str, Any]) -> None:
         return  # the trainer already recorded it, with its environment and partial summary
     move_aside(path)
     path.mkdir(parents=True)
-    RunDir(path).write_meta({"run_id": cfg.run_id, "config": cfg.to_dict(), "status": "failed",
+    RunDir(path).write_meta({"schema_version": schema.SCHEMA_VERSION, "run_id": cfg.run_id,
+                             "config": cfg.to_dict(), "status": "failed",
                              "error": error, "repeat": cfg.repeat, "sweep": where,
                              "environment": {"hostname": where.get("host")},
                              "ended_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
