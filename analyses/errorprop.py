@@ -36,12 +36,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from profkit import store
+from profkit.schema import study_file, study_table
+
 PAPER_C = 5.0
 PUBLISHED = Path(__file__).parent / "data" / "published_results.csv"
-STUDY_FILE = "errorprop.parquet"
+STUDY_FILE = study_file("errorprop")
 ACTIVATION = "activation"
-STUDY_COLUMNS = ["method", "trained_with", "dataset", "depth", "width", "batch_size", "steps",
-                 "seed", "layer", "quantity", "metric", "value"]
+STUDY_COLUMNS = study_table("errorprop").column_names
 KEYS = ["method", "trained_with", "dataset", "depth", "width", "layer", "quantity"]
 
 
@@ -150,10 +152,7 @@ def c_ratio(a_prev: np.ndarray, w: np.ndarray, active: np.ndarray) -> np.ndarray
 
 def read_study(results: str | Path) -> pd.DataFrame:
     """The error-propagation study saved in `results` (empty, with its columns, if none)."""
-    path = Path(results) / STUDY_FILE
-    if not path.exists():
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in STUDY_COLUMNS})
-    return pd.read_parquet(path)
+    return store.read_study("errorprop", results)
 
 
 def summarise(study: pd.DataFrame) -> pd.DataFrame:
@@ -281,8 +280,8 @@ def recall_figure(recall: pd.DataFrame) -> Figure:
 def errorprop_section(frames: dict[str, pd.DataFrame]) -> dict:
     """Everything §7 needs for a report: DataFrames, Figures and `notes` (list of str).
 
-    `frames` is what profkit.load returns; add `frames["errorprop"] = read_study(results)` to
-    include a measured study (profkit.errorprop.run_study writes it).
+    `frames` is what load_results gives (its `errorprop` frame is the measured study that
+    profkit.errorprop.run_study writes; empty when there is none).
     """
     curve, paper = theory_curve(), paper_table_check()
     out: dict = {"theory": curve, "paper_table": paper,

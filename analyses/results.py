@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from profkit.store import load
+from profkit.schema import STUDY_TABLES
+from profkit.store import load, read_study
 
 # Config columns that can differ between runs of one (dataset, method, batch, depth, width)
 # and change results; when they vary across a results set they are folded into `variant`.
@@ -52,6 +53,8 @@ def load_results(path: str | Path) -> Results:
         [{"run_id": m["row"]["run_id"], "message": w} for m in metas for w in m["warnings"]],
         columns=["run_id", "message"])
     frames["environment"] = pd.DataFrame([m["environment"] for m in metas])
+    for name in STUDY_TABLES:  # once per results directory; empty with its columns if absent
+        frames[name] = read_study(name, path)
     return Results(frames, path)
 
 

@@ -18,8 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
 import torch.nn.functional as F
 
@@ -28,10 +26,11 @@ from profkit.data import Dataset, load_dataset
 from profkit.errorprop import measurement_batch, train_fresh
 from profkit.lsh import HashIndex, RandomStream
 from profkit.methods.alsh import AlshParams, cap_size
-from profkit.schema import STUDY_TABLES
-from profkit.store import atomic_write_bytes
+from profkit.schema import STUDY_TABLES, study_file
+from profkit.store import read_study as store_read_study
+from profkit.store import write_study
 
-STUDY_FILE = "alsh_study.parquet"
+STUDY_FILE = study_file("alsh_study")
 GRID_KEYS = ("family", "selection", "K", "L", "m", "U", "bin_size", "rerank")
 DEFAULT_GRID: dict[str, tuple] = {"family": ("l2-alsh-sign", "simple-lsh"),
                                   "selection": ("table-order", "collisions"),
@@ -127,20 +126,9 @@ def run_study(cfg: RunConfig, grid: dict[str, tuple] | None = None, steps: int =
 
 def save_study(study: pd.DataFrame, results: str | Path) -> Path:
     """Write the study atomically to <results>/alsh_study.parquet in its declared schema."""
-    spec = STUDY_TABLES["alsh_study"]
-    tbl = pa.Table.from_pandas(study[spec.column_names], schema=spec.arrow_schema,
-                               preserve_index=False)
-    sink = pa.BufferOutputStream()
-    pq.write_table(tbl, sink, compression="zstd")
-    path = Path(results) / STUDY_FILE
-    atomic_write_bytes(path, sink.getvalue().to_pybytes())
-    return path
+    return write_study("alsh_study", study, results)
 
 
 def read_study(results: str | Path) -> pd.DataFrame:
     """The study saved in `results`, or an empty frame with its columns."""
-    path = Path(results) / STUDY_FILE
-    if not path.exists():
-        return pa.Table.from_pylist([], schema=STUDY_TABLES["alsh_study"].arrow_schema
-                                    ).to_pandas()
-    return pd.read_parquet(path)
+    return store_read_study("alsh_study", results)

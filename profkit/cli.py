@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-from profkit import __version__
+from profkit._version import __version__
 from profkit.exitcodes import USAGE
 
 # name -> module under profkit.commands with add_arguments(parser) and main(args) -> int

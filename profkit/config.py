@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from profkit.implementation import IMPLEMENTATIONS, resolve
 from profkit.validation import ConfigError, check_bool, check_choice, check_int, check_real
 
 OPTIMIZERS = ("adam", "sgd")
@@ -111,8 +112,6 @@ class RunConfig:
                                                                      self.method_params))
 
     def _resolve_implementation(self) -> None:
-        from profkit.implementation import IMPLEMENTATIONS, resolve
-
         check_choice("implementation", self.implementation, IMPLEMENTATIONS)
         impl, flush = resolve(self.implementation, self.optimizer_impl, self.flush_denormal)
         object.__setattr__(self, "optimizer_impl", impl)

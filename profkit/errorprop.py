@@ -30,8 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
 import torch.nn.functional as F
 
@@ -41,12 +39,12 @@ from profkit.methods import METHODS, get_method
 from profkit.methods.base import LayerEstimate, TrainingMethod
 from profkit.model import MLP
 from profkit.phases import NullMarker
-from profkit.schema import STUDY_TABLES
-from profkit.store import atomic_write_bytes
+from profkit.schema import STUDY_TABLES, study_file
+from profkit.store import write_study
 
 APPROXIMATE = ("alsh-approx", "mc-approx")
 ACTIVATION = "activation"
-STUDY_FILE = "errorprop.parquet"
+STUDY_FILE = study_file("errorprop")
 CHUNK = 4  # samples per (batch, out, in) term tensor in topk-terms: bounds its memory
 
 Estimates = tuple[list[LayerEstimate], list[torch.Tensor | None]]  # estimates, c per layer
@@ -258,12 +256,5 @@ def run_study(cfg: RunConfig, depths: Iterable[int] = range(1, 8), seeds: Iterab
 
 
 def save_study(study: pd.DataFrame, results: str | Path) -> Path:
-    """Write the study atomically to <results>/errorprop.parquet, cast to its declared schema."""
-    spec = STUDY_TABLES["errorprop"]
-    tbl = pa.Table.from_pandas(study[spec.column_names], schema=spec.arrow_schema,
-                               preserve_index=False)
-    sink = pa.BufferOutputStream()
-    pq.write_table(tbl, sink, compression="zstd")
-    path = Path(results) / STUDY_FILE
-    atomic_write_bytes(path, sink.getvalue().to_pybytes())
-    return path
+    """Write the study atomically to <results>/errorprop.parquet in its declared schema."""
+    return write_study("errorprop", study, results)

@@ -219,6 +219,19 @@ def table(name: str) -> Table:
         raise KeyError(f"unknown table {name!r}; tables are: {', '.join(TABLES)}") from None
 
 
+def study_file(name: str) -> str:
+    """The file name of study table `name` inside a results directory."""
+    return f"{study_table(name).name}.parquet"
+
+
+def study_table(name: str) -> Table:
+    try:
+        return STUDY_TABLES[name]
+    except KeyError:
+        raise KeyError(f"unknown study table {name!r}; study tables are: "
+                       f"{', '.join(STUDY_TABLES)}") from None
+
+
 def to_arrow(name: str, data: dict[str, list] | pd.DataFrame) -> pa.Table:
     """Build an arrow table for `name`, checking columns and casting to the declared types."""
     spec = table(name)

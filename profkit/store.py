@@ -143,3 +143,29 @@ def _run_row(meta: dict[str, Any], path: Path) -> dict[str, Any]:
     row["clean_timing"] = meta.get("clean_timing", True)
     row["repeat"] = meta.get("repeat", 0)
     return row
+
+
+def study_path(results: str | Path, name: str) -> Path:
+    """Where study table `name` of a results directory lives: <results>/<name>.parquet."""
+    return Path(results) / schema.study_file(name)
+
+
+def write_study(name: str, frame: pd.DataFrame, results: str | Path) -> Path:
+    """Write study table `name` atomically, cast to its declared schema."""
+    spec = schema.study_table(name)
+    tbl = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema,
+                               preserve_index=False)
+    sink = pa.BufferOutputStream()
+    pq.write_table(tbl, sink, compression="zstd")
+    path = study_path(results, name)
+    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+    return path
+
+
+def read_study(name: str, results: str | Path) -> pd.DataFrame:
+    """Study table `name` of `results`, or an empty frame with its declared columns."""
+    path = study_path(results, name)
+    spec = schema.study_table(name)
+    if not path.exists():
+        return pa.Table.from_pylist([], schema=spec.arrow_schema).to_pandas()
+    return pq.read_table(path, schema=spec.arrow_schema).to_pandas()

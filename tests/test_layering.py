@@ -11,14 +11,15 @@ from import_graph import Import, cycles, function_imports, imports, module_files
 # docs/architecture.md's table: a module may import its own layer and the layers below.
 LAYERS = {
     "profkit._version": 0, "profkit.validation": 0, "profkit.schema": 0, "profkit.phases": 0,
-    "profkit.env": 0, "profkit.exitcodes": 0,
-    "profkit.model": 1, "profkit.lsh": 1, "profkit.sampling": 1, "profkit.methods": 1,
-    "profkit.data": 1,
+    "profkit.env": 0, "profkit.exitcodes": 0, "profkit.implementation": 0,
+    "profkit.model": 1, "profkit.lsh": 1, "profkit.dwta": 1, "profkit.lsh_stats": 1,
+    "profkit.sampling": 1, "profkit.methods": 1, "profkit.data": 1,
     "profkit.config": 2,
     "profkit.recorder": 3, "profkit.store": 3, "profkit.summary": 3, "profkit.evaluate": 3,
     "profkit.probes": 3, "profkit.capabilities": 3,
     "profkit.train": 4,
-    "profkit.instrumented": 5, "profkit.errorprop": 5, "profkit.sweep": 5,
+    "profkit.instrumented": 5, "profkit.errorprop": 5, "profkit.alsh_study": 5,
+    "profkit.sweep": 5,
     "profkit.analyses": 6,
     "profkit.commands": 7, "profkit.cli": 7, "profkit.__main__": 7, "profkit": 7,
 }
@@ -30,6 +31,8 @@ LAZY_ANYWHERE = ("profkit.cli", "profkit.commands")
 LAZY_IMPORTS = {
     ("profkit", "profkit.train"):
         "`import profkit` stays torch-free; profkit.run imports the trainer when called",
+    ("profkit", "profkit.store"):
+        "`import profkit` stays pandas-free; profkit.load imports the store on first use",
     ("profkit.config", "profkit.data.registry"):
         "the dataset registry imports torch; a config looks it up only when built",
     ("profkit.config", "profkit.methods"):

@@ -39,9 +39,7 @@ def build(c: Computed) -> Section:
 
 
 def _study(sec: Section, c: Computed) -> None:
-    from profkit.alsh_study import read_study
-
-    study = read_study(c.results.path) if c.results.path is not None else None
+    study = c.frames.get("alsh_study")  # load_results reads the study with the runs
     if study is None or study.empty:
         sec.missing.append("no recall study in these results: profkit.alsh_study.run_study("
                            "cfg, results=DIR) adds one")

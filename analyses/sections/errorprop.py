@@ -22,10 +22,7 @@ def build(c: Computed) -> Section:
     sec = Section("errorprop", "Error propagation (§7)",
                   "Theorem 7.2's curve for a given c and the measured per-layer relative error "
                   "of the approximate methods (analyses/errorprop.py).")
-    frames = dict(c.frames)
-    if c.results.path is not None:
-        frames["errorprop"] = errorprop.read_study(c.results.path)
-    _fill(sec, errorprop.errorprop_section(frames))
+    _fill(sec, errorprop.errorprop_section(c.frames))  # the study is one of the frames
     return sec
 
 
