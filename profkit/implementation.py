@@ -8,6 +8,8 @@ dense optimizer steps (except ALSH-approx with its own `sparse_update=true`).
 - the fused torch Adam/SGD kernel (TUNED_OPTIMIZER_IMPL) when optimizer_impl is left at
   `default` (an explicit foreach/fused choice stands);
 - flush_denormal on (subnormal floats in Adam's state slow x86 several-fold);
+- MC-approx's W row norms (for its sampling probabilities) refreshed every TUNED_NORM_REFRESH
+  steps instead of every step;
 - row-sparse lazy updates of only what a step touched, for the methods that touch a subset:
   ALSH-approx's active rows (and the next layer's matching columns) and Dropout's kept rows and
   columns with impl=gather. Lazy Adam is not dense Adam: see docs/implementations.md.
@@ -29,6 +31,14 @@ IMPLEMENTATIONS = ("paper", "tuned")
 # each value once beats foreach's several passes over every buffer.
 TUNED_OPTIMIZER_IMPL = "fused"
 
+# MC-approx's grad_input probabilities need W's row norms, a full pass over W per layer and
+# step. tuned recomputes them every TUNED_NORM_REFRESH steps (paper: every step). Measured by
+# benchmarks/mc_staleness.py (Fashion-MNIST 3 x 1000, k = 10, batch 20, steps 100-450): the
+# estimate's relative error is 3.840 with fresh norms and 3.840 at R = 2..100 (ratio 1.000):
+# Adam at lr 1e-3 barely moves a row's norm in 100 steps. 20 keeps a wide margin for faster
+# moving weights (larger lr, SGD) while leaving 5% of the norm cost.
+TUNED_NORM_REFRESH = 20
+
 
 @dataclass(frozen=True)
 class Choices:
@@ -39,6 +49,7 @@ class Choices:
     flush_denormal: bool
     lazy_updates: bool  # row-sparse lazy optimizer steps of only the touched entries
     lazy_what: str | None  # which entries, in words; None when updates are dense
+    norm_refresh: int | None  # MC-approx: steps between W row-norm refreshes; None: other methods
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,7 +78,16 @@ def choices(cfg) -> Choices:
     """The choices RunConfig `cfg` (already resolved) implies."""
     what = lazy_what(cfg.method, cfg.implementation, cfg.method_params)
     return Choices(cfg.implementation, cfg.optimizer_impl, cfg.flush_denormal, what is not None,
-                   what)
+                   what, norm_refresh(cfg) if cfg.method == "mc-approx" else None)
+
+
+def norm_refresh(cfg) -> int:
+    """Steps between MC-approx's W row-norm refreshes: its norm_refresh param, else 1 (paper)
+    or TUNED_NORM_REFRESH (tuned)."""
+    given = cfg.method_params.get("norm_refresh", 0)
+    if given:
+        return given
+    return TUNED_NORM_REFRESH if cfg.implementation == "tuned" else 1
 
 
 def lazy_updates(cfg) -> bool:

@@ -38,6 +38,11 @@ Where profkit differs from or chooses within the public code (docs/methods.md):
 - The driver's defects are not copied: log-softmax is over classes (not the batch), the
   initialisation is Kaiming (its reset_parameters was a no-op), and there is no dropout.
 
+`norm_refresh`: the row norms of W in grad_input's probabilities are recomputed every
+norm_refresh steps (0, the default: 1 under implementation=paper, as published, and
+profkit.implementation.TUNED_NORM_REFRESH under tuned). Stale norms keep the estimate unbiased
+(docs/implementations.md has what they cost in variance).
+
 Phases: forward, backward (including computing probabilities and drawing pairs, which happen
 inside autograd's backward), optimizer.
 """
@@ -52,8 +57,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from profkit.implementation import norm_refresh
 from profkit.methods.base import LayerEstimate, TrainingMethod
-from profkit.sampling import CAPPINGS, sample_size, sampled_matmul
+from profkit.sampling import CAPPINGS, l2_norms, sample_size, sampled_matmul
 from profkit.validation import check_bool, check_choice, check_int, check_real
 
 PRODUCTS = ("grad_input", "grad_weight")
@@ -70,6 +76,9 @@ class MCParams:
     capping: str = "iterative"
     exact_at_full_k: bool = True
     dense_above: float = 1.0
+    # steps between W row-norm refreshes; 0: by implementation. Added after run ids were
+    # published: at its default it stays out of the id (profkit.methods.id_params).
+    norm_refresh: int = dataclasses.field(default=0, metadata={"id_omits_default": True})
 
     def __post_init__(self) -> None:
         check_real("sample_ratio", self.sample_ratio, 0.0, 1.0,
@@ -81,26 +90,48 @@ class MCParams:
         check_real("dense_above", self.dense_above, 0.0, 1.0, what="kept fraction above which "
                    "the dense zero-scaled matmul replaces the gather; 1 = always gather")
         check_bool("exact_at_full_k", self.exact_at_full_k)
+        check_int("norm_refresh", self.norm_refresh, 0, 10**6, what="steps between recomputing "
+                  "W\'s row norms; 1 = every step, as published; 0 = the implementation\'s choice")
 
 
 class LayerSampler:
     """One layer's sampled backward products and the counts of pairs they used."""
 
-    def __init__(self, params: MCParams, gen: torch.Generator):
+    def __init__(self, params: MCParams, gen: torch.Generator, norm_refresh: int = 1):
         self.p, self.gen = params, gen
         self.record = True
+        self.refresh = norm_refresh
+        self.norms: torch.Tensor | None = None  # W's row norms, from `age` steps ago
+        self.age = 0
         self.reset()
+
+    def weight_norms(self, weight: torch.Tensor) -> torch.Tensor | None:
+        """W's row norms for grad_input's probabilities, recomputed every `refresh` steps
+        (None at refresh 1: sampled_matmul computes them fresh, as published).
+
+        Stale norms keep the estimate unbiased as long as every probability stays positive,
+        so they are floored at 1e-6 of their mean (a row that was zero at refresh time but
+        moved since must keep a chance even with epsilon 0)."""
+        if self.refresh <= 1:
+            return None
+        if self.norms is None or self.age >= self.refresh:
+            n = l2_norms(weight.detach(), 1)  # (out,): one pass over W
+            self.norms, self.age = n.clamp_min_(1e-6 * float(n.mean())), 0
+        if self.record:
+            self.age += 1
+        return self.norms
 
     def reset(self) -> None:
         self.calls = dict.fromkeys(PRODUCTS, 0)
         self.pairs = dict.fromkeys(PRODUCTS, 0)
         self.ks = dict.fromkeys(PRODUCTS, 0)
 
-    def product(self, name: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    def product(self, name: str, a: torch.Tensor, b: torch.Tensor,
+                b_norms: torch.Tensor | None = None) -> torch.Tensor:
         """Estimate a @ b (a: (m, n), b: (n, q)) and count the pairs it took."""
         k = sample_size(a.shape[1], self.p.sample_ratio, self.p.min_k)
         est, used = sampled_matmul(a, b, k, self.p.epsilon, self.gen, self.p.capping,
-                                   self.p.exact_at_full_k, self.p.dense_above)
+                                   self.p.exact_at_full_k, self.p.dense_above, b_norms)
         if self.record:
             self.calls[name] += 1
             self.pairs[name] += used
@@ -122,7 +153,7 @@ class SampledLinear(torch.autograd.Function):
         x, weight = ctx.saved_tensors
         s: LayerSampler = ctx.sampler
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gx = s.product("grad_input", g, weight) if need_x else None  # (batch, in), over out
+        gx = s.product("grad_input", g, weight, s.weight_norms(weight)) if need_x else None
         gw = s.product("grad_weight", g.t(), x) if need_w else None  # (out, in), over batch
         gb = g.sum(0) if need_b else None  # (out,): exact
         return gx, gw, gb, None
@@ -136,7 +167,8 @@ class MCApprox(TrainingMethod):
 
     def __init__(self, cfg, in_features: int, n_classes: int, generator: torch.Generator):
         super().__init__(cfg, in_features, n_classes, generator)
-        self.samplers = [LayerSampler(self.params, self.gen) for _ in self.model.layers]
+        refresh = norm_refresh(cfg)
+        self.samplers = [LayerSampler(self.params, self.gen, refresh) for _ in self.model.layers]
 
     @classmethod
     def paper_params(cls) -> dict[str, Any]:
