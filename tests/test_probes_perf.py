@@ -74,6 +74,8 @@ def _task_clock_counts() -> bool:
 
 
 def _run(tmp_path, probes: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    # this file tests the perf stat FIFO path; in-process counting: test_probes_perfevent.py
+    env = {**(env or os.environ), "PROFKIT_PERF_BACKEND": "fifo"}
     cmd = [sys.executable, "-m", "profkit", "run", "--dataset", "mnist-5k", "--width", "64",
            "--hidden-layers", "1", "--max-steps", "60", "--threads", "1", "--no-progress",
            "--results", str(tmp_path / "r"), "--probe", probes]

@@ -1,6 +1,15 @@
-"""PerfProbe: per-phase event counts from `perf stat`, switched through its control FIFO.
+"""PerfProbe: per-phase event counts, counted in-process (perf_event_open) or by `perf stat`.
 
-How counts are attributed (checked on perf 6.1; see `evlist__ctlfd_process` in perf's evlist.c):
+In-process (the default when the kernel lets this process open any of the events): counters
+opened with perf_event_open (profkit.probes.perfevent) run for the whole probe lifetime and are
+read at every phase boundary; the difference between two readings belongs to the phase that
+just ended, or to `outside`. A boundary costs one read(2) per thread, a few microseconds, so
+the probe fits short batch-1 steps. Events the kernel refuses are NA with the errno's reason.
+PROFKIT_PERF_BACKEND=fifo forces the `perf stat` path below (`syscall` forbids it; default
+`auto`: in-process, else perf stat).
+
+How counts are attributed by `perf stat` (checked on perf 6.1; see `evlist__ctlfd_process` in
+perf's evlist.c):
 perf is started on this very process (`perf stat -p <pid> -D -1 --control fifo:CTL,ACK`), with
 every event opened once per phase and named after the phase (`task-clock/name=forward/`). The
 control command `enable forward` enables every event whose name is exactly `forward`, so one
@@ -31,6 +40,9 @@ from pathlib import Path
 import pandas as pd
 
 from profkit.probes.base import Probe, RunContext
+from profkit.probes.perfevent import EVENTS, UNITS, ThreadCounters
+
+BACKENDS = ("auto", "syscall", "fifo")
 
 DEFAULT_EVENTS = ("cache-references", "cache-misses", "L1-dcache-load-misses",
                   "LLC-load-misses", "instructions", "cycles", "task-clock")
@@ -142,29 +154,70 @@ class _Control:
 
 
 class _Switch:
-    """Listener: move counting from `outside` to the phase and back."""
+    """Listener: move counting from `outside` to the phase and back (either backend)."""
 
     def __init__(self, probe: PerfProbe):
         self.probe = probe
 
     def enter(self, name: str) -> None:
-        self.probe.switch(f"disable {OUTSIDE}", f"enable {self.probe.safe[name]}")
+        if self.probe.inproc is not None:
+            self.probe.inproc.take(OUTSIDE)
+        else:
+            self.probe.switch(f"disable {OUTSIDE}", f"enable {self.probe.safe[name]}")
 
     def exit(self, name: str) -> None:
-        self.probe.switch(f"disable {self.probe.safe[name]}", f"enable {OUTSIDE}")
+        if self.probe.inproc is not None:
+            self.probe.inproc.take(name)
+        else:
+            self.probe.switch(f"disable {self.probe.safe[name]}", f"enable {OUTSIDE}")
+
+
+class _InProcess:
+    """Counters read at each boundary; the delta since the previous reading goes to `into`."""
+
+    def __init__(self, counters: ThreadCounters, phases: tuple[str, ...]):
+        self.c = counters
+        self.acc = {p: [0.0] * len(counters.events) for p in (*phases, OUTSIDE)}
+        self.last = counters.read()
+
+    def take(self, into: str) -> None:
+        now = self.c.read()
+        acc = self.acc[into]
+        for i, (a, b) in enumerate(zip(now, self.last, strict=True)):
+            acc[i] += a - b
+        self.last = now
+
+    def rows(self, events: tuple[str, ...]) -> pd.DataFrame:
+        """One row per (phase, asked event): counted values, or NA with the kernel's reason."""
+        self.take(OUTSIDE)
+        index = {e: i for i, e in enumerate(self.c.events)}
+        out = []
+        for phase, acc in self.acc.items():
+            for e in events:
+                i = index.get(e)
+                value = None if i is None else acc[i] / (1e6 if e in UNITS else 1.0)
+                out.append({"epoch": -1, "phase": phase, "event": e, "value": value,
+                            "unit": UNITS.get(e, "count"),
+                            "percent_running": None if i is None else 100.0,
+                            "multiplexed": i is not None and self.c.multiplexed,
+                            "backend": "perf", "simulated": False,
+                            "na_reason": self.c.missing.get(e) if i is None else None})
+        return pd.DataFrame(out, columns=list(_COLS))
 
 
 class PerfProbe(Probe):
     """Counts perf events per phase (whole run, epoch -1) into the `counters` table."""
 
     name = "perf"
-    clean = False  # each boundary waits for two perf acks: 0.1-0.4 ms on the 2-core dev VM
+    # in-process: a read(2) per thread at each boundary; perf stat: two acks, 0.1-0.4 ms
+    clean = False
 
     def __init__(self, events: tuple[str, ...] = DEFAULT_EVENTS, perf: str = "perf"):
         if not events:
             raise ValueError("PerfProbe needs at least one event, e.g. task-clock")
         self.events, self.perf = tuple(events), perf
         self.listener = _Switch(self)
+        self.inproc: _InProcess | None = None
         self.control: _Control | None = None
         self.proc: subprocess.Popen | None = None
         self._notes: list[str] = []
@@ -175,10 +228,35 @@ class PerfProbe(Probe):
         self.dir.mkdir(parents=True, exist_ok=True)
         self.labels = phase_labels(tuple(ctx.timer.names))
         self.safe = {p: s for s, p in self.labels.items()}
+        if self._start_in_process(tuple(ctx.timer.names)):
+            return
         try:
             self._launch()
         except (PerfUnavailable, OSError) as e:
             self._fail(str(e))
+
+    def _start_in_process(self, phases: tuple[str, ...]) -> bool:
+        """Count with perf_event_open when allowed; False: use the perf stat FIFO path."""
+        backend = os.environ.get("PROFKIT_PERF_BACKEND", "auto")
+        if backend not in BACKENDS:
+            raise ValueError(f"PROFKIT_PERF_BACKEND must be one of {', '.join(BACKENDS)}; "
+                             f"got {backend!r}")
+        if backend == "fifo" or not set(self.events) <= set(EVENTS):
+            return False  # an event only perf stat knows by name: let perf parse it
+        try:
+            counters = ThreadCounters(self.events)
+        except OSError as e:
+            counters, why = None, str(e)
+        if counters is not None and counters.events:
+            self.inproc = _InProcess(counters, phases)
+            (self.dir / "backend.txt").write_text("perf_event_open (in-process)\n")
+            return True
+        if counters is not None:
+            why = "; ".join(counters.missing.values())
+        if backend == "syscall":
+            self._fail(f"perf_event_open counts none of the events here ({why})")
+            return True
+        return False
 
     def _launch(self) -> None:
         perf = shutil.which(self.perf)
@@ -224,6 +302,12 @@ class PerfProbe(Probe):
     def stop(self) -> dict[str, pd.DataFrame]:
         if self.failure is not None:
             return {"counters": self._missing_rows()}
+        if self.inproc is not None:
+            df = self.inproc.rows(self.events)
+            self.inproc.c.close()
+            self.inproc = None
+            self._note_missing(df)
+            return {"counters": df}
         self.switch(f"disable {OUTSIDE}", f"disable {TOTAL}")
         self.proc.send_signal(signal.SIGINT)
         try:
@@ -260,6 +344,9 @@ class PerfProbe(Probe):
             if total > 0 and abs(parts - total) > 0.05 * total:
                 self._notes.append(f"perf: {event} per-phase counts sum to {parts:.4g}, "
                                    f"whole-run count is {total:.4g}")
+        self._note_missing(df)
+
+    def _note_missing(self, df: pd.DataFrame) -> None:
         missing = sorted(set(df[df.value.isna()].event))
         if missing:
             self._notes.append(f"perf: not counted here: {', '.join(missing)} (NA, see "
