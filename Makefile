@@ -17,6 +17,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check profkit analyses tests benchmarks
+	$(BIN)/mypy  # strict on the core modules: [tool.mypy] in pyproject.toml
 	$(BIN)/python -m pytest -m "not slow and not valgrind" -q
 
 test-all: $(STAMP)

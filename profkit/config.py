@@ -39,7 +39,7 @@ def _setting(default: Any, help: str, *, compare: bool = True, hash: bool | None
     return field(default=default, compare=compare, hash=hash, metadata=meta)
 
 
-def _default(f: dataclasses.Field) -> Any:
+def _default(f: dataclasses.Field[Any]) -> Any:
     return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
 
 
@@ -195,10 +195,10 @@ def paper_config(method: str, dataset: str = "mnist", batch_size: int | None = N
     if batch_size is None:
         batch_size = 20 if method == "mc-approx" else 1
     lr = 1e-4 if (method == "mc-approx" and batch_size == 1) else 1e-3
-    base = dict(method=method, dataset=dataset, hidden_layers=3, width=1000,
-                batch_size=batch_size, epochs=PAPER_EPOCHS, optimizer="adam", lr=lr,
-                adam_eps=1e-4, flush_denormal=False,
-                method_params=get_method(method).paper_params())
+    base: dict[str, Any] = dict(
+        method=method, dataset=dataset, hidden_layers=3, width=1000, batch_size=batch_size,
+        epochs=PAPER_EPOCHS, optimizer="adam", lr=lr, adam_eps=1e-4, flush_denormal=False,
+        method_params=get_method(method).paper_params())
     base.update(overrides)
     return RunConfig(**base)
 

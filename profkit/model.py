@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -47,7 +49,8 @@ def make_optimizer(cfg, params) -> torch.optim.Optimizer:
     return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, **impl)
 
 
-def subnormal_fraction(optimizer: torch.optim.Optimizer) -> float | None:
+def subnormal_fraction(optimizer: Any) -> float | None:
+    # Any object with torch's `state` layout: torch optimizers and profkit's lazy ones.
     """Fraction of floating-point optimizer-state values that are subnormal (0 < |x| < tiny)."""
     n = sub = 0
     for state in optimizer.state.values():

@@ -39,7 +39,7 @@ class _Phase:
         self.t0 = perf_counter_ns()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         t1 = perf_counter_ns()
         t = self.timer
         t.acc[self.index] += t1 - self.t0
@@ -74,15 +74,25 @@ class PhaseTimer:
     def reset(self) -> None:
         self.acc = [0] * len(self.names)
 
+    def take(self) -> list[int]:
+        """Hand over this step's phase times and start the next step's in a new list.
+
+        The caller keeps the returned list (the recorder stores it as is): a new list, not
+        zeroing in place, is what keeps a recorded step's times from being overwritten.
+        """
+        acc = self.acc
+        self.acc = [0] * len(self.names)
+        return acc
+
 
 class NullMarker:
     """A marker that measures nothing: for tests and for analysis-only uses of a method."""
 
     class _Null:
-        def __enter__(self):
+        def __enter__(self) -> NullMarker._Null:
             return self
 
-        def __exit__(self, *exc):
+        def __exit__(self, *exc: object) -> None:
             return None
 
     _null = _Null()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from profkit.phases import OTHER
+
+Columns = dict[str, np.ndarray[Any, Any]]  # a table's columns by name
 
 
 class StepRecorder:
@@ -31,7 +35,7 @@ class StepRecorder:
         self.losses.append(loss)
         self.sizes.append(batch_size)
 
-    def tables(self) -> dict[str, dict[str, np.ndarray]]:
+    def tables(self) -> dict[str, Columns]:
         """{'steps': ..., 'phases': ...} column dicts; `other` = step wall - named phases."""
         n, k = len(self.walls), len(self.names)
         step = np.arange(self.first_step, self.first_step + n, dtype=np.int64)
@@ -41,10 +45,10 @@ class StepRecorder:
         other = wall - acc.sum(axis=1)  # (n,): never negative: phases are inside the step
         mat = np.concatenate([acc, other[:, None]], axis=1)  # (n, k + 1)
         names = np.asarray([*self.names, OTHER], dtype=object)
-        steps = {"epoch": np.full(n, self.epoch, np.int32), "step": step,
+        steps: Columns = {"epoch": np.full(n, self.epoch, np.int32), "step": step,
                  "batch_size": np.asarray(self.sizes, np.int32), "wall_ns": wall,
                  "loss": np.asarray(self.losses, np.float64), "warmup": warm}
-        phases = {"epoch": np.full(n * (k + 1), self.epoch, np.int32),
+        phases: Columns = {"epoch": np.full(n * (k + 1), self.epoch, np.int32),
                   "step": np.repeat(step, k + 1), "phase": np.tile(names, n),
                   "wall_ns": mat.reshape(-1), "warmup": np.repeat(warm, k + 1)}
         return {"steps": steps, "phases": phases}

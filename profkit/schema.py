@@ -6,6 +6,7 @@ The invariants I1-I7 are stated in docs/architecture.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -232,7 +233,7 @@ def study_table(name: str) -> Table:
                        f"{', '.join(STUDY_TABLES)}") from None
 
 
-def to_arrow(name: str, data: dict[str, list] | pd.DataFrame) -> pa.Table:
+def to_arrow(name: str, data: dict[str, Any] | pd.DataFrame) -> pa.Table:
     """Build an arrow table for `name`, checking columns and casting to the declared types."""
     spec = table(name)
     cols = list(data.columns) if isinstance(data, pd.DataFrame) else list(data)
@@ -245,8 +246,19 @@ def to_arrow(name: str, data: dict[str, list] | pd.DataFrame) -> pa.Table:
     return pa.table({c: data[c] for c in spec.column_names}, schema=spec.arrow_schema)
 
 
+def to_frame(tbl: pa.Table) -> pd.DataFrame:
+    """An arrow table as a DataFrame (pyarrow has no type information: this gives it one)."""
+    df: pd.DataFrame = tbl.to_pandas()
+    return df
+
+
+def empty_table(spec: Table) -> pd.DataFrame:
+    """An empty DataFrame with `spec`'s columns and dtypes."""
+    return to_frame(pa.Table.from_pylist([], schema=spec.arrow_schema))
+
+
 def empty_frame(name: str) -> pd.DataFrame:
     """An empty DataFrame with the table's columns and dtypes (plus run_id)."""
-    df = pa.Table.from_pylist([], schema=table(name).arrow_schema).to_pandas()
+    df = empty_table(table(name))
     df.insert(0, "run_id", pd.Series([], dtype="string"))
     return df

@@ -16,7 +16,6 @@ import pyarrow.parquet as pq
 from profkit import schema
 
 RUN_FILE = "run.json"
-STATUSES = ("running", "complete", "interrupted", "diverged", "failed")
 
 
 class OutputDirError(RuntimeError):
@@ -60,15 +59,16 @@ class RunDir:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._part = {}
+        self._part: dict[str, int] = {}
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         atomic_write_json(self.path / RUN_FILE, meta)
 
     def read_meta(self) -> dict[str, Any]:
-        return json.loads((self.path / RUN_FILE).read_text())
+        meta: dict[str, Any] = json.loads((self.path / RUN_FILE).read_text())
+        return meta
 
-    def append(self, name: str, data: dict[str, list] | pd.DataFrame | pa.Table) -> None:
+    def append(self, name: str, data: dict[str, Any] | pd.DataFrame | pa.Table) -> None:
         """Write one more part of table `name` atomically; an empty part is skipped."""
         tbl = data if isinstance(data, pa.Table) else schema.to_arrow(name, data)
         if tbl.num_rows == 0:
@@ -84,10 +84,11 @@ class RunDir:
 
     def read(self, name: str) -> pd.DataFrame:
         parts = sorted((self.path / name).glob("part-*.parquet"))
-        spec = schema.table(name).arrow_schema
+        spec = schema.table(name)
         if not parts:
-            return pa.Table.from_pylist([], schema=spec).to_pandas()
-        return pa.concat_tables([pq.read_table(p, schema=spec) for p in parts]).to_pandas()
+            return schema.empty_table(spec)
+        return schema.to_frame(pa.concat_tables([pq.read_table(p, schema=spec.arrow_schema)
+                                                 for p in parts]))
 
 
 def run_dirs(results: Path) -> list[Path]:
@@ -106,7 +107,8 @@ def load(results: str | Path, tables: Iterable[str] | None = None) -> dict[str, 
     A run that was interrupted or diverged is included; its `status` says so.
     """
     names = list(tables) if tables is not None else list(schema.TABLES)
-    runs, frames = [], {n: [] for n in names}
+    runs: list[dict[str, Any]] = []
+    frames: dict[str, list[pd.DataFrame]] = {n: [] for n in names}
     for d in run_dirs(Path(results)):
         rd = RunDir(d)
         try:
@@ -167,5 +169,5 @@ def read_study(name: str, results: str | Path) -> pd.DataFrame:
     path = study_path(results, name)
     spec = schema.study_table(name)
     if not path.exists():
-        return pa.Table.from_pylist([], schema=spec.arrow_schema).to_pandas()
-    return pq.read_table(path, schema=spec.arrow_schema).to_pandas()
+        return schema.empty_table(spec)
+    return schema.to_frame(pq.read_table(path, schema=spec.arrow_schema))

@@ -6,11 +6,12 @@ import math
 import signal
 import time
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter_ns
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import psutil
@@ -44,9 +45,9 @@ class RunResult:
 
 
 @contextmanager
-def _stop_on_signals():
+def _stop_on_signals() -> Iterator[None]:
     """Turn SIGTERM into RunInterrupted (SIGINT already raises KeyboardInterrupt)."""
-    def handler(signum, frame):
+    def handler(signum: int, frame: object) -> NoReturn:
         raise RunInterrupted(signal.Signals(signum).name)
 
     try:
@@ -60,12 +61,25 @@ def _stop_on_signals():
         signal.signal(signal.SIGTERM, old)
 
 
-def _setup_torch(cfg: RunConfig) -> int:
-    if cfg.threads is not None:
-        torch.set_num_threads(cfg.threads)
-    torch.set_flush_denormal(cfg.flush_denormal)
-    torch.manual_seed(cfg.seed)  # model initialisation
-    return torch.get_num_threads()
+def _flushing_denormals() -> bool:
+    """Whether torch flushes subnormal floats now (torch has a setter but no getter)."""
+    tiny = torch.full((1,), 1e-39, dtype=torch.float32)  # a float32 subnormal
+    return bool((tiny * 1.0).item() == 0.0)
+
+
+@contextmanager
+def torch_settings(threads: int | None, flush_denormal: bool) -> Iterator[int]:
+    """Set torch's process-wide intra-op threads and subnormal flushing for a run, and restore
+    them afterwards (as torch.utils.benchmark's set_torch_threads); yields the thread count."""
+    old_threads, old_flush = torch.get_num_threads(), _flushing_denormals()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    torch.set_flush_denormal(flush_denormal)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(old_threads)
+        torch.set_flush_denormal(old_flush)
 
 
 class Trainer:
@@ -78,12 +92,13 @@ class Trainer:
         check_writable(results)  # before any data loading or training
         self.rd = RunDir(results / cfg.run_id)
         self.ds = dataset if dataset is not None else load_dataset(cfg.dataset, cfg.data_dir)
-        self.threads = _setup_torch(cfg)
+        torch.manual_seed(cfg.seed)  # model initialisation
+        self.threads = torch.get_num_threads()  # as torch_settings set them (run())
         method_cls = get_method(cfg.method)
         gen = torch.Generator().manual_seed(cfg.seed + 1)  # the method's own sampling
         self.method = method_cls(cfg, self.ds.in_features, self.ds.n_classes, gen)
         self.data_gen = torch.Generator().manual_seed(cfg.seed)  # data order
-        listeners = tuple(p.listener for p in probes if p.listener is not None)
+        listeners = tuple(lis for p in probes if (lis := p.listener) is not None)
         self.timer = PhaseTimer((DATA, *method_cls.phases), listeners)
         self.rec = StepRecorder(self.timer.names, cfg.warmup_steps)
         self.ctx = RunContext(self.rd, self.timer)
@@ -169,8 +184,7 @@ class Trainer:
                 xb, yb = X.index_select(0, idx), Y.index_select(0, idx)
             loss = method.train_step(xb, yb, timer).item()
             t1 = perf_counter_ns()
-            rec.add(t1 - t0, timer.acc, loss, len(idx))
-            timer.reset()
+            rec.add(t1 - t0, timer.take(), loss, len(idx))
             self.step += 1
             if not math.isfinite(loss):
                 return True
@@ -194,7 +208,7 @@ class Trainer:
         self.rd.append("epochs", {k: [v] for k, v in row.items()})
         self.epoch_rows.append(row)
         self._append_frames(self.method.extra_tables(epoch))
-        stats = self.method.epoch_stats(epoch)
+        stats = self.method.on_epoch_end(epoch)
         if stats:
             self.rd.append("method_stats", {k: [{**r, "epoch": epoch}[k] for r in stats]
                                             for k in schema.table("method_stats").column_names})
@@ -237,7 +251,7 @@ class Trainer:
         self.rd.write_meta(self.meta)
 
 
-def _progress(enabled: bool, total: int, desc: str):
+def _progress(enabled: bool, total: int, desc: str) -> Any:
     if not enabled:
         return None
     from tqdm.auto import tqdm
@@ -247,5 +261,9 @@ def _progress(enabled: bool, total: int, desc: str):
 
 def run(cfg: RunConfig, probes: tuple[Probe, ...] = (), progress: bool = True,
         dataset: Dataset | None = None, meta_extra: dict[str, Any] | None = None) -> RunResult:
-    """Train `cfg` and write its run directory under cfg.results; returns where and how it ended."""
-    return Trainer(cfg, probes, progress, dataset, meta_extra).run()
+    """Train `cfg` and write its run directory under cfg.results; returns where and how it ended.
+
+    torch's threads and subnormal flushing are the config's for the run and restored after it.
+    """
+    with torch_settings(cfg.threads, cfg.flush_denormal):
+        return Trainer(cfg, probes, progress, dataset, meta_extra).run()

@@ -66,7 +66,7 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     """One of `choices`; the message lists them."""
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-    return value
+    return str(value)
 
 
 def check_bool(name: str, value: Any) -> bool:

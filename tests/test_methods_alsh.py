@@ -92,7 +92,7 @@ def test_rebuilds_fire_at_the_scheduled_sample_counts_and_at_epoch_end():
         m.train_step(x, y, NullMarker())
     # thresholds 3, 6, 9, 14, 19, ...; samples seen 2, 4, ..., 12 after each step
     assert m.rebuild_log == [4, 6, 10]
-    m.epoch_stats(0)  # epoch end: the next step rebuilds first
+    m.on_epoch_end(0)  # epoch end: the next step rebuilds first
     for x, y in steps[6:]:
         m.train_step(x, y, NullMarker())
     assert m.rebuild_log == [4, 6, 10, 12, 14, 20, 24]
@@ -120,7 +120,7 @@ def test_active_set_size_within_cap_and_padded(batch, mode):
     else:
         assert all(cap <= s <= min(width, batch * cap) for s in sizes)
         assert max(sizes) > cap
-    stats = {(r["layer"], r["stat"]): r for r in m.epoch_stats(0)}
+    stats = {(r["layer"], r["stat"]): r for r in m.on_epoch_end(0)}
     assert stats[(0, "active_set_mean")]["value"] == pytest.approx(np.mean(sizes[0::2]))
     assert 0 <= stats[(0, "bucket_fraction")]["value"] < 0.5
 
@@ -182,7 +182,7 @@ def test_phases_marked_are_declared_disjoint_and_recall_is_diagnostic():
         assert (timer.acc[timer.names.index("diagnostic")] > 0) == (s % 2 == 0)
         timer.reset()
     assert {"lsh_query", "forward", "backward", "optimizer", "diagnostic"} <= seen
-    stats = {(r["layer"], r["stat"]): r for r in m.epoch_stats(0)}
+    stats = {(r["layer"], r["stat"]): r for r in m.on_epoch_end(0)}
     assert stats[(0, "recall_topk")]["value"] == 1.0  # every unit active: perfect recall
     assert stats[(0, "recall_topk")]["diagnostic"] and stats[(0, "recall_random")]["diagnostic"]
     assert not stats[(1, "active_set_mean")]["diagnostic"]

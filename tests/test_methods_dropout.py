@@ -55,7 +55,7 @@ def test_mask_and_gather_train_identically_at_batch_one():
 
 
 def _keep_rate_rows(method) -> dict[int, float]:
-    return {r["layer"]: r["value"] for r in method.epoch_stats(0) if r["stat"] == "keep_rate"}
+    return {r["layer"]: r["value"] for r in method.on_epoch_end(0) if r["stat"] == "keep_rate"}
 
 
 @pytest.mark.parametrize("impl,batch", [("gather", 3), ("mask", 3)])

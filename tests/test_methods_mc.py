@@ -54,7 +54,7 @@ def test_first_layer_computes_no_grad_input():
     x, y = _batch()
     x.requires_grad_(False)
     F.nll_loss(mc.forward_train(x), y).backward()
-    stats = {(r["layer"], r["stat"]) for r in mc.epoch_stats(0)}
+    stats = {(r["layer"], r["stat"]) for r in mc.on_epoch_end(0)}
     assert (0, "sampled_pairs_grad_input") not in stats
     assert (0, "sampled_pairs_grad_weight") in stats and (1, "sampled_pairs_grad_input") in stats
 
@@ -106,15 +106,15 @@ def test_layer_estimates_are_unbiased_at_every_depth():
         z = (est.mean(0) - e.exact) / se.clamp_min(1e-12)
         assert z.abs().max() < 5, (e.layer, e.quantity)
         assert float(est.std(0).max()) > 0  # the estimate is random: sampling happened
-    assert mc.epoch_stats(0) == []  # analysis draws are not counted as training
+    assert mc.on_epoch_end(0) == []  # analysis draws are not counted as training
 
 
-def test_epoch_stats_count_pairs_and_k():
+def test_on_epoch_end_count_pairs_and_k():
     mc = _make(MCApprox, width=40, batch_size=20, in_features=12, n_classes=10)
     steps = 200
     for s in range(steps):
         mc.train_step(*_batch(seed=s, n=20, n_classes=10), NullMarker())
-    st = {(r["layer"], r["stat"]): r["value"] for r in mc.epoch_stats(0)}
+    st = {(r["layer"], r["stat"]): r["value"] for r in mc.on_epoch_end(0)}
     assert st[(1, "k_grad_input")] == sample_size(40, 0.9, 10) == 36
     assert st[(0, "k_grad_weight")] == sample_size(20, 0.9, 10) == 18
     assert st[(2, "k_grad_input")] == 10 and st[(2, "sampled_pairs_grad_input")] == 10  # exact
@@ -123,14 +123,14 @@ def test_epoch_stats_count_pairs_and_k():
     pairs = st[(2, "sampled_pairs_grad_weight")]
     assert abs(pairs - (0.9 * 18 + 0.1)) < 5 * (20 / 4 / steps) ** 0.5
     assert 0 < st[(1, "sampled_pairs_grad_input")] < 40
-    assert mc.epoch_stats(1) == []  # reset after reporting
+    assert mc.on_epoch_end(1) == []  # reset after reporting
 
 
 def test_the_k_exactly_10_reading():
     mc = _make(MCApprox, width=256, batch_size=20, in_features=12, n_classes=10,
                method_params={"sample_ratio": 0.0, "min_k": 10})
     mc.train_step(*_batch(n=20, n_classes=10), NullMarker())
-    st = {(r["layer"], r["stat"]): r["value"] for r in mc.epoch_stats(0)}
+    st = {(r["layer"], r["stat"]): r["value"] for r in mc.on_epoch_end(0)}
     assert st[(1, "k_grad_input")] == 10 and st[(0, "k_grad_weight")] == 10
     assert st[(1, "sampled_pairs_grad_input")] < 40
 
@@ -142,7 +142,7 @@ def test_batch_one_and_any_depth(depth):
     for s in range(3):
         loss = mc.train_step(*_batch(seed=s, n=1), NullMarker())
         assert torch.isfinite(loss)
-    st = {(r["layer"], r["stat"]): r["value"] for r in mc.epoch_stats(0)}
+    st = {(r["layer"], r["stat"]): r["value"] for r in mc.on_epoch_end(0)}
     assert all(st[(i, "k_grad_weight")] == 1 == st[(i, "sampled_pairs_grad_weight")]
                for i in range(depth + 1))
 

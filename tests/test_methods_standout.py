@@ -39,7 +39,7 @@ def make(method: str, params: dict | None = None, hidden_layers: int = 3, width:
 
 
 def stats(method) -> dict[tuple[int, str], float | None]:
-    return {(r["layer"], r["stat"]): r["value"] for r in method.epoch_stats(0)}
+    return {(r["layer"], r["stat"]): r["value"] for r in method.on_epoch_end(0)}
 
 
 @pytest.mark.parametrize("pi_grad", [False, True])
@@ -112,7 +112,7 @@ def test_reaches_target_keep_rate(mnist, p, beta_init):
     m = make("adaptive-dropout", {"p": p, "beta_init": beta_init}, width=128,
              in_features=mnist.in_features, n_classes=mnist.n_classes)
     _train_mnist(m, mnist, 150)
-    m.epoch_stats(0)  # discard the transient
+    m.on_epoch_end(0)  # discard the transient
     _train_mnist(m, mnist, 100, offset=150)
     s = stats(m)
     tol_mask = 5 * math.sqrt(p * (1 - p) / (100 * 20 * 128))
@@ -150,7 +150,7 @@ def test_any_depth_and_batch(depth, batch):
     m = make("adaptive-dropout", {"p": 0.5}, hidden_layers=depth, width=10)
     assert all(math.isfinite(v) for v in train(m, 3, batch))
     assert m.evaluate(torch.randn(batch, IN)).shape == (batch, CLASSES)
-    assert len(m.epoch_stats(0)) == 3 * depth
+    assert len(m.on_epoch_end(0)) == 3 * depth
 
 
 @pytest.mark.parametrize("params,match", [

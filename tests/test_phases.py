@@ -75,3 +75,16 @@ def test_null_marker_measures_nothing():
     m = NullMarker()
     with m("anything"):
         pass
+
+
+def test_take_hands_over_the_step_and_starts_a_fresh_list():
+    """The recorder keeps the list take() returns: the next step must not write into it."""
+    t = PhaseTimer(("a",))
+    with t("a"):
+        pass
+    first = t.take()
+    kept = list(first)
+    with t("a"):
+        time.sleep(0.001)
+    assert first == kept and first is not t.acc
+    assert t.take()[0] >= 1_000_000 and t.acc == [0]

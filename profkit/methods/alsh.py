@@ -19,7 +19,7 @@ batch 1 both are the paper's algorithm.
 Rebuilds (`lsh_rebuild` phase): every unit is re-hashed with its current weights every
 `rebuild_every_early` samples until `rebuild_early_until` samples, then every `rebuild_every`
 samples (paper: 100, 10000, 1000), and once at each epoch end; the trainer has no epoch-end
-hook inside timed phases, so epoch_stats() flags it and the next step performs it.
+hook inside timed phases, so on_epoch_end() flags it and the next step performs it.
 
 Gradients and optimizer. Backward computes only the active entries' gradients. Default: the
 run's torch optimizer on the whole model, as the paper's protocol (Adam): its step writes those
@@ -36,7 +36,7 @@ and bias correction uses the global step count. With every unit active both equa
 with a zeroed copy of the inactive rows (same numbers, no saving). Its other defects are not
 reproduced (double forward, weight normalisation overwriting the init, batch-1 only).
 
-Statistics (epoch_stats): active_set_mean (units computed per step and layer), bucket_fraction
+Statistics (on_epoch_end): active_set_mean (units computed per step and layer), bucket_fraction
 (share of a sample's active set that came from buckets rather than padding), and on every
 `recall_every`-th step, inside the `diagnostic` phase, recall_topk: the share of the exact top-k
 units by inner product <a, w_j> (what MIPS retrieves; bias excluded; k = cap) that the computed
@@ -47,7 +47,7 @@ expectation. Layer -1 carries `rebuilds`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -57,9 +57,12 @@ from torch import nn
 from profkit.implementation import lazy_updates
 from profkit.lsh import FAMILIES, PROJECTIONS, SELECTIONS, HashIndex, RandomStream, Selection
 from profkit.lsh_stats import OccupancyLog
-from profkit.methods.base import LayerEstimate, PhaseMarker, TrainingMethod
-from profkit.methods.subset_grads import DenseStepOptimizer, LazyOptimizer
+from profkit.methods.base import LayerEstimate, PhaseMarker, TrainingMethod, stat_row
+from profkit.methods.subset_grads import DenseStepOptimizer, LazyOptimizer, SubsetGrads
 from profkit.validation import check_bool, check_choice, check_int, check_probability, check_real
+
+if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds one
+    from profkit.config import RunConfig
 
 BATCH_MODES = ("union", "union-capped")
 
@@ -137,7 +140,8 @@ class AlshApprox(TrainingMethod):
     Params = AlshParams
     phases = ("lsh_query", "forward", "backward", "optimizer", "lsh_rebuild", "diagnostic")
 
-    def __init__(self, cfg, in_features: int, n_classes: int, generator: torch.Generator):
+    def __init__(self, cfg: RunConfig, in_features: int, n_classes: int,
+                 generator: torch.Generator):
         super().__init__(cfg, in_features, n_classes, generator)
         p = self.params
         hidden = self.model.hidden
@@ -245,6 +249,7 @@ class AlshApprox(TrainingMethod):
     def _gather(self, lin: nn.Linear, rows: torch.Tensor | None, cols: torch.Tensor | None
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         opt = self.optimizer  # leaves: (|rows|, |cols|) and (|rows|,)
+        assert isinstance(opt, SubsetGrads)  # not as_published: __init__ made it one
         return opt.touch(lin.weight, rows, cols), opt.touch(lin.bias, rows, None)
 
     def _forward_masked(self, x: torch.Tensor, phase: PhaseMarker, diag: bool) -> torch.Tensor:
@@ -260,7 +265,8 @@ class AlshApprox(TrainingMethod):
                 mask = torch.zeros(lin.out_features).index_fill_(0, rows, 1.0)  # (width,)
                 a = F.relu(F.linear(a, lin.weight * mask[:, None], lin.bias * mask))
         with phase("forward"):
-            return self.model.output(a)
+            out: torch.Tensor = self.model.output(a)
+        return out
 
     def _query(self, i: int, a: torch.Tensor, cols: torch.Tensor | None) -> torch.Tensor:
         """The layer's active units (|S|,) for the batch a (batch, |cols|), sorted."""
@@ -340,11 +346,11 @@ class AlshApprox(TrainingMethod):
             out.append(LayerEstimate(i, "activation", exact, est))
         return out
 
-    def extra_tables(self, epoch: int) -> dict[str, dict[str, list]]:
-        """The epoch's per-table bucket occupancy (lsh_tables); call before epoch_stats."""
+    def extra_tables(self, epoch: int) -> dict[str, dict[str, list[Any]]]:
+        """The epoch's per-table bucket occupancy (lsh_tables); call before on_epoch_end."""
         return {"lsh_tables": self.occupancy.table_rows(epoch)}
 
-    def epoch_stats(self, epoch: int) -> list[dict[str, Any]]:
+    def on_epoch_end(self, epoch: int) -> list[dict[str, Any]]:
         """active_set_mean, bucket_fraction, tables_probed per layer; diagnostic recall_topk,
         recall_random and the OccupancyLog's statistics; rebuilds (layer -1). Counts since
         the last call; NA when no step ran."""
@@ -359,9 +365,8 @@ class AlshApprox(TrainingMethod):
                      ("tables_probed", self.probed_sum[i] / samples if samples else None,
                       False),
                      ("recall_random", self.caps[i] / lin.out_features, True)]
-            rows += [{"layer": i, "stat": s, "value": v, "diagnostic": d} for s, v, d in stats]
-        rows.append({"layer": -1, "stat": "rebuilds", "value": float(self.rebuilds),
-                     "diagnostic": False})
+            rows += [stat_row(i, s, v, d) for s, v, d in stats]
+        rows.append(stat_row(-1, "rebuilds", self.rebuilds))
         self._reset_stats()
         self.rebuild_pending = self.params.rebuild_at_epoch_end
         return rows

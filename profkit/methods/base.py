@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 import torch.nn.functional as F
 
+from profkit.methods.subset_grads import SubsetGrads
 from profkit.model import MLP, make_optimizer
+
+if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds one
+    from profkit.config import RunConfig
 
 
 class PhaseMarker(Protocol):
@@ -35,6 +39,17 @@ class LayerEstimate:
     estimate: torch.Tensor
 
 
+def stat_row(layer: int, stat: str, value: float | None, diagnostic: bool = False
+             ) -> dict[str, Any]:
+    """One `method_stats` row (schema.py declares its columns; the trainer adds `epoch`).
+
+    layer: hidden layer from 0, -1 for the whole network; value None is NA (no step ran);
+    diagnostic: measured only to describe the step, inside the `diagnostic` phase.
+    """
+    return {"layer": layer, "stat": stat, "value": None if value is None else float(value),
+            "diagnostic": diagnostic}
+
+
 @dataclass(frozen=True)
 class NoParams:
     """A method without parameters of its own."""
@@ -53,12 +68,14 @@ class TrainingMethod:
     Params: type = NoParams
     phases: tuple[str, ...] = ("forward", "backward", "optimizer")
 
-    def __init__(self, cfg, in_features: int, n_classes: int, generator: torch.Generator):
+    def __init__(self, cfg: RunConfig, in_features: int, n_classes: int,
+                 generator: torch.Generator):
         self.cfg = cfg
         self.params = self.Params(**cfg.method_params)
         self.gen = generator
         self.model = MLP(in_features, cfg.width, cfg.hidden_layers, n_classes)
-        self.optimizer = make_optimizer(cfg, self.model.parameters())
+        self.optimizer: torch.optim.Optimizer | SubsetGrads = make_optimizer(
+            cfg, self.model.parameters())
 
     @classmethod
     def paper_params(cls) -> dict[str, Any]:
@@ -77,25 +94,30 @@ class TrainingMethod:
         return loss.detach()
 
     def forward_train(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)
+        out: torch.Tensor = self.model(x)
+        return out
 
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log-probabilities (no sampling, no mask): evaluation is always exact."""
-        return self.model(x)
+        out: torch.Tensor = self.model(x)
+        return out
 
     def layer_estimates(self, x: torch.Tensor, y: torch.Tensor) -> list[LayerEstimate]:
         """Run this method's approximation on the current weights for batch (x, y) and return
         per-layer estimates beside the exact values, without training. Exact methods: []."""
         return []
 
-    def epoch_stats(self, epoch: int) -> list[dict[str, Any]]:
-        """Rows for the `method_stats` table: dicts with layer, stat, value, diagnostic."""
+    def on_epoch_end(self, epoch: int) -> list[dict[str, Any]]:
+        """The trainer's epoch-end hook, outside the timed phases. Returns the epoch's rows for
+        the `method_stats` table (each from stat_row(); the trainer adds the epoch), then resets
+        the counters behind them and schedules epoch-end work (ALSH-approx: a rebuild that the
+        next step performs). Side effects are the point: call it once per epoch."""
         return []
 
-    def extra_tables(self, epoch: int) -> dict[str, dict[str, list]]:
+    def extra_tables(self, epoch: int) -> dict[str, dict[str, list[Any]]]:
         """Other schema tables this method fills once per epoch (name -> columns); called
-        before epoch_stats. Default: none."""
+        before on_epoch_end. Default: none."""
         return {}
 
 

@@ -40,16 +40,19 @@ optimizer lives for the whole run).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from profkit.implementation import lazy_updates
-from profkit.methods.base import TrainingMethod
-from profkit.methods.subset_grads import LazyOptimizer
+from profkit.methods.base import TrainingMethod, stat_row
+from profkit.methods.subset_grads import LazyOptimizer, SubsetGrads
 from profkit.validation import check_choice, check_probability
+
+if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds one
+    from profkit.config import RunConfig
 
 IMPLS = ("mask", "gather")
 
@@ -73,7 +76,8 @@ def gathered(lin: nn.Linear, rows: torch.Tensor | None, cols: torch.Tensor | Non
     Returns weight (|rows|, |cols|) and bias (|rows|,). Rows are gathered first: they are
     contiguous in memory, and the column gather then runs on the small (|rows|, in) copy.
     """
-    w, b = lin.weight, lin.bias  # (out, in), (out,)
+    w: torch.Tensor = lin.weight  # (out, in)
+    b: torch.Tensor = lin.bias  # (out,)
     if rows is not None:
         w, b = w.index_select(0, rows), b.index_select(0, rows)
     if cols is not None:
@@ -87,12 +91,13 @@ class Dropout(TrainingMethod):
     name = "dropout"
     Params = DropoutParams
 
-    def __init__(self, cfg, in_features: int, n_classes: int, generator: torch.Generator):
+    def __init__(self, cfg: RunConfig, in_features: int, n_classes: int,
+                 generator: torch.Generator):
         super().__init__(cfg, in_features, n_classes, generator)
         self.p = float(self.params.p)
         self.inv_p = 1.0 / self.p
         n_hidden = len(self.model.hidden)
-        self.kept = [0] * n_hidden  # kept unit-samples per layer since the last epoch_stats
+        self.kept = [0] * n_hidden  # kept unit-samples per layer since the last on_epoch_end
         self.offered = [0] * n_hidden  # unit-samples that could have been kept
         self.kept_t = torch.zeros(n_hidden, dtype=torch.float64)  # mask impl: tensor counts
         self.last_kept: list[torch.Tensor] = []  # gather: kept index sets of the last step
@@ -123,7 +128,8 @@ class Dropout(TrainingMethod):
             x = h * (keep * self.inv_p)  # inverted dropout
             self.kept_t[i] += keep.sum()
             self.offered[i] += keep.numel()
-        return self.model.output(x)
+        out: torch.Tensor = self.model.output(x)
+        return out
 
     def _gather_logits(self, x: torch.Tensor) -> torch.Tensor:
         cols = None
@@ -146,9 +152,10 @@ class Dropout(TrainingMethod):
         if not self.lazy:
             return gathered(lin, rows, cols)
         opt = self.optimizer  # leaves the lazy step scatters back: (|rows|, |cols|), (|rows|,)
+        assert isinstance(opt, SubsetGrads)  # self.lazy: __init__ made it a LazyOptimizer
         return opt.touch(lin.weight, rows, cols), opt.touch(lin.bias, rows, None)
 
-    def epoch_stats(self, epoch: int) -> list[dict[str, Any]]:
+    def on_epoch_end(self, epoch: int) -> list[dict[str, Any]]:
         """keep_rate per hidden layer: kept / offered unit-samples since the last call (then
         reset). For `gather` a unit-sample is a unit in one step (the set is shared by the
         batch), for `mask` a unit of one sample. kept_units_mean: mean kept units per draw."""
@@ -157,10 +164,8 @@ class Dropout(TrainingMethod):
             kept = self.kept[i] + float(self.kept_t[i])
             offered, width = self.offered[i], self.model.hidden[i].out_features
             rate = kept / offered if offered else None  # NA: no step ran
-            rows.append({"layer": i, "stat": "keep_rate", "value": rate, "diagnostic": False})
-            mean = rate * width if rate is not None else None
-            rows.append({"layer": i, "stat": "kept_units_mean", "value": mean,
-                         "diagnostic": False})
+            rows.append(stat_row(i, "keep_rate", rate))
+            rows.append(stat_row(i, "kept_units_mean", rate * width if rate is not None else None))
         self.kept = [0] * len(self.kept)
         self.offered = [0] * len(self.offered)
         self.kept_t.zero_()

@@ -50,17 +50,21 @@ inside autograd's backward), optimizer.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 
 from profkit.implementation import norm_refresh
-from profkit.methods.base import LayerEstimate, TrainingMethod
+from profkit.methods.base import LayerEstimate, TrainingMethod, stat_row
 from profkit.sampling import CAPPINGS, l2_norms, sample_size, sampled_matmul
 from profkit.validation import check_bool, check_choice, check_int, check_real
+
+if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds one
+    from profkit.config import RunConfig
 
 PRODUCTS = ("grad_input", "grad_weight")
 
@@ -143,13 +147,14 @@ class SampledLinear(torch.autograd.Function):
     """z = x W^T + b exactly; backward estimates grad_input and grad_weight by sampling."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, sampler: LayerSampler):  # (batch, in) -> (batch, out)
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                sampler: LayerSampler) -> torch.Tensor:  # (batch, in) -> (batch, out)
         ctx.save_for_backward(x, weight)
         ctx.sampler = sampler
         return F.linear(x, weight, bias)
 
     @staticmethod
-    def backward(ctx, g):  # g: (batch, out)
+    def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # (batch, out)
         x, weight = ctx.saved_tensors
         s: LayerSampler = ctx.sampler
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
@@ -159,13 +164,21 @@ class SampledLinear(torch.autograd.Function):
         return gx, gw, gb, None
 
 
+def sampled_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                   sampler: LayerSampler) -> torch.Tensor:
+    """SampledLinear with its types: torch leaves Function.apply untyped."""
+    out: torch.Tensor = SampledLinear.apply(x, weight, bias, sampler)  # type: ignore[no-untyped-call]
+    return out
+
+
 class MCApprox(TrainingMethod):
     """Exact forward, column-row-sampled backward products (see the module docstring)."""
 
     name = "mc-approx"
     Params = MCParams
 
-    def __init__(self, cfg, in_features: int, n_classes: int, generator: torch.Generator):
+    def __init__(self, cfg: RunConfig, in_features: int, n_classes: int,
+                 generator: torch.Generator):
         super().__init__(cfg, in_features, n_classes, generator)
         refresh = norm_refresh(cfg)
         self.samplers = [LayerSampler(self.params, self.gen, refresh) for _ in self.model.layers]
@@ -176,21 +189,21 @@ class MCApprox(TrainingMethod):
         return dataclasses.asdict(MCParams(sample_ratio=0.9, min_k=10, epsilon=0.1))
 
     def forward_train(self, x: torch.Tensor) -> torch.Tensor:  # (batch, in) -> (batch, classes)
-        layers = self.model.layers
-        for lin, s in zip(layers[:-1], self.samplers[:-1], strict=True):
-            x = F.relu(SampledLinear.apply(x, lin.weight, lin.bias, s))
-        z = SampledLinear.apply(x, layers[-1].weight, layers[-1].bias, self.samplers[-1])
+        for lin, s in zip(self.model.hidden, self.samplers[:-1], strict=True):
+            x = F.relu(sampled_linear(x, lin.weight, lin.bias, s))
+        out = self.model.output
+        z = sampled_linear(x, out.weight, out.bias, self.samplers[-1])
         return F.log_softmax(z, dim=1)
 
-    def epoch_stats(self, epoch: int) -> list[dict[str, Any]]:
+    def on_epoch_end(self, epoch: int) -> list[dict[str, Any]]:
         """Per layer and product: mean sampled pairs and mean k per backward call; then reset."""
         rows = []
         for layer, s in enumerate(self.samplers):
             for name in PRODUCTS:
                 c = s.calls[name]
                 if c:
-                    rows.append(_row(layer, f"sampled_pairs_{name}", s.pairs[name] / c))
-                    rows.append(_row(layer, f"k_{name}", s.ks[name] / c))
+                    rows.append(stat_row(layer, f"sampled_pairs_{name}", s.pairs[name] / c))
+                    rows.append(stat_row(layer, f"k_{name}", s.ks[name] / c))
             s.reset()
         return rows
 
@@ -199,7 +212,7 @@ class MCApprox(TrainingMethod):
 
         The sampled backward runs as in training, so each layer's estimate carries the errors
         propagated from the layers above (error by depth). Draws come from the method's own
-        generator (so they shift later training draws) and are not counted in epoch_stats.
+        generator (so they shift later training draws) and are not counted in on_epoch_end.
         """
         with self._not_recording():
             est_w, est_x = self._gradients(x, y, sampled=True)
@@ -211,11 +224,13 @@ class MCApprox(TrainingMethod):
     def _gradients(self, x: torch.Tensor, y: torch.Tensor, sampled: bool
                    ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """(grad of each layer's weight, grad of each non-first layer's input) for one batch."""
-        layers, inputs, h = self.model.layers, [], x
+        layers = [*self.model.hidden, self.model.output]
+        inputs: list[torch.Tensor] = []
+        h = x
         for i, (lin, s) in enumerate(zip(layers, self.samplers, strict=True)):
             if i > 0:
                 inputs.append(h)
-            z = (SampledLinear.apply(h, lin.weight, lin.bias, s) if sampled
+            z = (sampled_linear(h, lin.weight, lin.bias, s) if sampled
                  else F.linear(h, lin.weight, lin.bias))
             h = F.relu(z) if i < len(layers) - 1 else z
         loss = F.nll_loss(F.log_softmax(h, dim=1), y)
@@ -225,7 +240,7 @@ class MCApprox(TrainingMethod):
         return [g.detach() for g in grads[:n]], [g.detach() for g in grads[n:]]
 
     @contextmanager
-    def _not_recording(self):
+    def _not_recording(self) -> Iterator[None]:
         for s in self.samplers:
             s.record = False
         try:
@@ -234,6 +249,3 @@ class MCApprox(TrainingMethod):
             for s in self.samplers:
                 s.record = True
 
-
-def _row(layer: int, stat: str, value: float) -> dict[str, Any]:
-    return {"layer": layer, "stat": stat, "value": float(value), "diagnostic": False}

@@ -39,13 +39,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 
-from profkit.methods.base import TrainingMethod
+from profkit.methods.base import TrainingMethod, stat_row
 from profkit.validation import check_bool, check_probability, check_real
+
+if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds one
+    from profkit.config import RunConfig
 
 BETA_MAX = 50.0  # |beta| cap: sigmoid(50) is 1.0 in float32, so larger values change nothing
 LOGIT_EPS = 1e-6  # mean keep rates are clamped to [eps, 1 - eps] before the logit
@@ -87,7 +90,8 @@ class Standout(TrainingMethod):
     name = "adaptive-dropout"
     Params = StandoutParams
 
-    def __init__(self, cfg, in_features: int, n_classes: int, generator: torch.Generator):
+    def __init__(self, cfg: RunConfig, in_features: int, n_classes: int,
+                 generator: torch.Generator):
         super().__init__(cfg, in_features, n_classes, generator)
         prm = self.params
         n_hidden = len(self.model.hidden)
@@ -143,7 +147,7 @@ class Standout(TrainingMethod):
             x = F.relu(z) * self.keep_prob(z, i)
         return F.log_softmax(self.model.output(x), dim=1)
 
-    def epoch_stats(self, epoch: int) -> list[dict[str, Any]]:
+    def on_epoch_end(self, epoch: int) -> list[dict[str, Any]]:
         """Per hidden layer, averaged over the steps since the last call (then reset):
         pi_mean (mean keep probability), keep_rate (mean of the sampled masks), and beta at
         the time of the call."""
@@ -154,7 +158,7 @@ class Standout(TrainingMethod):
             kept = float(self.mask_sum[i]) / n if n else None
             for stat, value in (("pi_mean", pi), ("keep_rate", kept),
                                 ("beta", float(self.beta[i]))):
-                rows.append({"layer": i, "stat": stat, "value": value, "diagnostic": False})
+                rows.append(stat_row(i, stat, value))
         self.pi_sum.zero_()
         self.mask_sum.zero_()
         self.steps = 0

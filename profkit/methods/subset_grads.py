@@ -11,11 +11,15 @@ the stock optimizer.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from profkit.model import make_optimizer
+
+if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds one
+    from profkit.config import RunConfig
 
 
 class Entries:
@@ -68,10 +72,10 @@ class SubsetGrads:
     """
 
     def __init__(self) -> None:
-        self.touched: list[tuple[nn.Parameter, torch.Tensor | None, torch.Tensor | None,
+        self.touched: list[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None,
                                  torch.Tensor]] = []
 
-    def touch(self, p: nn.Parameter, rows: torch.Tensor | None, cols: torch.Tensor | None
+    def touch(self, p: torch.Tensor, rows: torch.Tensor | None, cols: torch.Tensor | None
               ) -> torch.Tensor:
         w = p.detach()  # (out, in) or (out,); whole: an alias, updated only after backward
         if rows is not None:
@@ -85,15 +89,25 @@ class SubsetGrads:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Gradients live on each step's own leaves; nothing to clear."""
 
-    def _take(self) -> list[tuple[nn.Parameter, Entries, torch.Tensor]]:
+    def step(self) -> None:
+        """Apply this step's gradients (the optimizer phase)."""
+        raise NotImplementedError
+
+    def _take(self) -> list[tuple[torch.Tensor, Entries, torch.Tensor]]:
         """This step's (param, Entries, gradient) with a gradient; clears the list."""
-        out = []
+        out: list[tuple[torch.Tensor, Entries, torch.Tensor]] = []
         for p, rows, cols, leaf in self.touched:
             if leaf.grad is not None:
                 e = Entries(p, rows, cols)
                 out.append((p, e, e.shape(leaf.grad)))
         self.touched = []
         return out
+
+
+def _grad(p: torch.Tensor) -> torch.Tensor:
+    """p's persistent dense gradient (DenseStepOptimizer creates it for every parameter)."""
+    assert p.grad is not None
+    return p.grad
 
 
 class DenseStepOptimizer(SubsetGrads):
@@ -104,24 +118,24 @@ class DenseStepOptimizer(SubsetGrads):
     every parameter and moment: that dense cost lands in the optimizer phase.
     """
 
-    def __init__(self, cfg, params: list[nn.Parameter]):
+    def __init__(self, cfg: RunConfig, params: list[nn.Parameter]):
         super().__init__()
         self.inner = make_optimizer(cfg, params)
         for p in params:
             p.grad = torch.zeros_like(p)
-        self.written: list[tuple[nn.Parameter, Entries]] = []
+        self.written: list[tuple[torch.Tensor, Entries]] = []
 
     @property
-    def state(self) -> dict:
+    def state(self) -> dict[torch.Tensor, dict[str, torch.Tensor]]:
         return self.inner.state
 
     @torch.no_grad()
     def step(self) -> None:
         for p, e in self.written:
-            e.zero(p.grad)
+            e.zero(_grad(p))
         taken = self._take()
         for p, e, g in taken:
-            e.put(p.grad, g)
+            e.put(_grad(p), g)
         self.written = [(p, e) for p, e, _ in taken]
         self.inner.step()
 
@@ -134,11 +148,12 @@ class LazyOptimizer(SubsetGrads):
     its subnormal fraction.
     """
 
-    def __init__(self, cfg, params: list[nn.Parameter]):
+    def __init__(self, cfg: RunConfig, params: list[nn.Parameter]):
         super().__init__()
         self.cfg, self.t = cfg, 0
         keys = ("exp_avg", "exp_avg_sq") if cfg.optimizer == "adam" else ("momentum_buffer",)
-        self.state = {p: {k: torch.zeros_like(p) for k in keys} for p in params}
+        self.state: dict[torch.Tensor, dict[str, torch.Tensor]] = {
+            p: {k: torch.zeros_like(p) for k in keys} for p in params}
 
     @torch.no_grad()
     def step(self) -> None:
@@ -147,7 +162,8 @@ class LazyOptimizer(SubsetGrads):
         for p, e, g in self._take():
             update(p.data, self.state[p], e, g)
 
-    def _adam(self, p: torch.Tensor, st: dict, e: Entries, g: torch.Tensor) -> None:
+    def _adam(self, p: torch.Tensor, st: dict[str, torch.Tensor], e: Entries,
+              g: torch.Tensor) -> None:
         b1, b2 = 0.9, 0.999  # torch.optim.Adam's defaults, as make_optimizer uses
         m = e.get(st["exp_avg"]).mul_(b1).add_(g, alpha=1 - b1)
         v = e.get(st["exp_avg_sq"]).mul_(b2).addcmul_(g, g, value=1 - b2)
@@ -156,7 +172,8 @@ class LazyOptimizer(SubsetGrads):
         for dst, src in ((st["exp_avg"], m), (st["exp_avg_sq"], v), (p, x)):
             e.put(dst, src)
 
-    def _sgd(self, p: torch.Tensor, st: dict, e: Entries, g: torch.Tensor) -> None:
+    def _sgd(self, p: torch.Tensor, st: dict[str, torch.Tensor], e: Entries,
+             g: torch.Tensor) -> None:
         d = e.get(st["momentum_buffer"]).mul_(self.cfg.momentum).add_(g)  # t=1: d = g, as torch
         e.put(st["momentum_buffer"], d)
         e.put(p, e.get(p).add_(d, alpha=-self.cfg.lr))

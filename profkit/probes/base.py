@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from profkit.phases import PhaseListener
+
 
 @dataclass
 class RunContext:
@@ -31,7 +33,7 @@ class Probe:
 
     name = "probe"
     clean = True
-    listener = None
+    listener: PhaseListener | None = None
 
     def start(self, ctx: RunContext) -> None: ...
 

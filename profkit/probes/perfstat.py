@@ -39,6 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from profkit import schema
 from profkit.probes.base import Probe, RunContext
 from profkit.probes.perfevent import EVENTS, UNITS, ThreadCounters
 
@@ -48,8 +49,7 @@ DEFAULT_EVENTS = ("cache-references", "cache-misses", "L1-dcache-load-misses",
                   "LLC-load-misses", "instructions", "cycles", "task-clock")
 OUTSIDE, TOTAL = "outside", "total"  # pseudo-phases: outside named phases; the whole run
 ACK_TIMEOUT_S = 30.0  # perf attaching to a busy process can take a few seconds
-_COLS = ("epoch", "phase", "event", "value", "unit", "percent_running", "multiplexed",
-         "backend", "simulated", "na_reason")
+_COLS = tuple(schema.table("counters").column_names)  # the rows this probe writes
 
 
 class PerfUnavailable(RuntimeError):
