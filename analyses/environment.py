@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 MACHINE_FIELDS = {"hostname": "host", "cpu_model": "CPU", "cpu_cores_logical": "logical cores",
@@ -29,7 +30,11 @@ def machine(env: pd.DataFrame) -> pd.DataFrame:
 def _fmt(v) -> str:
     if isinstance(v, int | float) and not isinstance(v, bool) and v > 2**30:
         return f"{v / 2**30:.1f} GiB"
-    return str(v)
+    return _str(v)
+
+
+def _str(v) -> str:
+    return ("yes" if v else "no") if isinstance(v, bool | np.bool_) else str(v)
 
 
 def settings(runs: pd.DataFrame) -> pd.DataFrame:
@@ -38,7 +43,7 @@ def settings(runs: pd.DataFrame) -> pd.DataFrame:
     for col in SETTING_FIELDS:
         if col in runs:
             none = NONE.get(col, "none")
-            vals = runs[col].map(lambda v, none=none: none if pd.isna(v) else str(v)).unique()
+            vals = runs[col].map(lambda v, none=none: none if pd.isna(v) else _str(v)).unique()
             rows.append({"field": col, "values": ", ".join(sorted(vals, key=_natural))})
     rows.append({"field": "runs", "values": f"{len(runs)} ({_status_counts(runs)})"})
     return pd.DataFrame(rows)

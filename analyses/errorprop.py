@@ -227,7 +227,9 @@ def recall_table(method_stats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame
 def recall_by_layer(recall: pd.DataFrame) -> pd.DataFrame:
     """Mean recall per method, depth, layer (rows) and epoch (columns)."""
     idx = [c for c in ("method", "hidden_layers", "layer") if c in recall]
-    return recall.pivot_table(index=idx, columns="epoch", values="recall", aggfunc="mean")
+    wide = recall.pivot_table(index=idx, columns="epoch", values="recall", aggfunc="mean")
+    wide.columns = [f"epoch {int(e) + 1}" for e in wide.columns]  # labelled, 1-based
+    return wide
 
 
 # ---- figures (drawn from the frames above) ---------------------------------------------------
@@ -263,16 +265,30 @@ def measured_figure(comparison: pd.DataFrame) -> Figure:
 
 
 def recall_figure(recall: pd.DataFrame) -> Figure:
-    fig = Figure(figsize=(5, 3.4))
-    ax = fig.subplots()
-    for (rid, layer), g in recall.groupby(["run_id", "layer"]):
-        ax.plot(g["epoch"], g["recall"], "o-", label=f"{rid[:28]} layer {layer}")
+    """Recall per epoch (1-based), one panel per depth, one line per hidden layer (mean over
+    runs); the random-set level dashed. Legend outside the data."""
+    import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
+
+    depths = sorted(recall["hidden_layers"].dropna().unique()) if "hidden_layers" in recall \
+        else [None]
+    fig = Figure(figsize=(3.6 * len(depths) + 1.4, 3.2))
+    axes = fig.subplots(1, len(depths), sharey=True, squeeze=False)[0]
     chance = recall[CHANCE_STAT].dropna()
-    if len(chance):
-        ax.axhline(float(chance.median()), color="grey", ls="--", lw=0.8, label="random set")
-    ax.set(xlabel="epoch", ylabel="recall of exact top units", ylim=(0, 1.02),
-           title="ALSH active-set recall")
-    ax.legend(fontsize=6)
+    d = recall.assign(epoch1=recall["epoch"] + 1, layer1=(recall["layer"] + 1).astype(str))
+    for ax, h in zip(axes, depths, strict=True):
+        g = d if h is None else d[d["hidden_layers"] == h]
+        sns.lineplot(data=g, x="epoch1", y="recall", hue="layer1", marker="o", errorbar=None,
+                     ax=ax, legend=ax is axes[-1], palette="viridis")
+        if len(chance):
+            ax.axhline(float(chance.median()), color="grey", ls="--", lw=0.8,
+                       label="random set")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set(xlabel="epoch", ylabel="recall of exact top units", ylim=(0, 1.02),
+               title=f"{int(h)} hidden layer(s)" if h is not None else "")
+    axes[-1].legend(title="hidden layer", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                    frameon=False, fontsize=8)
+    fig.suptitle("ALSH active-set recall (mean over runs)", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -42,6 +42,12 @@ def setting(batch_size: int) -> str:
     return PAPER_SETTINGS.get(int(batch_size), f"b{int(batch_size)}")
 
 
+def setting_label(batch_size: int) -> str:
+    """'S (batch 1)', 'M (batch 20)', or 'b64' for any other batch size."""
+    s = setting(batch_size)
+    return f"{s} (batch {int(batch_size)})" if s in ("S", "M") else s
+
+
 def run_label(method: str, batch_size: int) -> str:
     """E.g. 'MC-approx M (b20)', 'Standard S (b1)', 'Dropout b64'."""
     s = setting(batch_size)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
+from profkit.analyses import provenance
 from profkit.analyses.computed import Computed, compute
 from profkit.analyses.decision import DEFAULT_TOLERANCE_PCT
 from profkit.analyses.markup import safe_href
@@ -18,11 +21,16 @@ from profkit.analyses.sections import errorprop as s_errorprop
 from profkit.analyses.sections import memory as s_memory
 from profkit.analyses.sections import paper as s_paper
 from profkit.analyses.sections import runtime as s_runtime
+from profkit.analyses.sections import verdicts as s_verdicts
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-# section id -> builder(Computed) -> Section, in page order (after the summary)
-SECTIONS = {
+# The page's sections, in order: the one place to add, drop or move a section. FIRST ones
+# fill the first screen (the answers); a per-claim verdict table belongs right after "verdicts".
+FIRST = ("verdicts",)
+SECTIONS: dict[str, Callable[[Computed], Section]] = {
+    "verdicts": s_verdicts.build,
+    "summary": overview.summary,
     "runtime": s_runtime.build,
     "accuracy": s_accuracy.build,
     "memory": s_memory.build,
@@ -35,34 +43,62 @@ SECTIONS = {
 }
 
 
-def build_sections(c: Computed, out_path: Path | None) -> list[Section]:
-    secs = [overview.summary(c)]
-    for build in SECTIONS.values():
+def build_sections(c: Computed, out_path: Path | None,
+                   say: Callable[[str], None] | None = None) -> list[Section]:
+    secs = []
+    for i, (sid, build) in enumerate(SECTIONS.items(), 1):
+        if say:
+            say(f"section {i}/{len(SECTIONS) + 1}: {sid}")
         secs.append(build(c))
     secs.append(overview.raw_data(c, out_path))
     return secs
 
 
-def render(c: Computed, out_path: Path | None = None, title: str | None = None) -> str:
-    """The report's HTML text."""
+def render(c: Computed, out_path: Path | None = None, title: str | None = None,
+           say: Callable[[str], None] | None = None) -> str:
+    """The report's HTML text; `say` is told each step (progress)."""
     # everything from data is escaped; only Markup that profkit built (tables) passes as is
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     env.filters["safe_href"] = safe_href
-    results_dir = (overview._rel(str(c.results.path), out_path) if c.results.path else "")
+    secs = build_sections(c, out_path, say)
+    gen = provenance.generator()
     return env.get_template("report.html").render(
         title=title or "profkit report", head=overview.first_screen(c),
-        sections=build_sections(c, out_path), results_dir=results_dir,
-        generated=time.strftime("%Y-%m-%d %H:%M:%S %z"), tolerance=c.tolerance_pct)
+        first=[s for s in secs if s.id in FIRST],
+        sections=[s for s in secs if s.id not in FIRST],
+        results=overview.results_link(c, out_path),
+        generated=time.strftime("%Y-%m-%d %H:%M:%S %z"), tolerance=c.tolerance_pct,
+        generator=provenance.generator_text(gen), generator_info=gen)
 
 
 def write_report(results: str | Path | Results, out_path: str | Path,
-                 tolerance_pct: float = DEFAULT_TOLERANCE_PCT, title: str | None = None) -> Path:
-    """Load `results` (a directory or a Results), compute everything, write the page."""
+                 tolerance_pct: float = DEFAULT_TOLERANCE_PCT, title: str | None = None,
+                 progress: bool = False) -> Path:
+    """Load `results` (a directory or a Results), compute everything, write the page.
+    `progress` prints each step with the seconds since the start to stderr."""
+    say = Progress() if progress else None
+    if say:
+        say("loading results")
     res = results if isinstance(results, Results) else load_results(results)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    html = render(compute(res, tolerance_pct), out, title)
+    if say:
+        say(f"computing analyses of {len(res.runs)} runs")
+    html = render(compute(res, tolerance_pct), out, title, say)
+    if say:
+        say(f"writing {out}")
     tmp = out.with_suffix(out.suffix + ".tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)
     return out
+
+
+class Progress:
+    """Prints 'report [12.3 s] message' lines to stderr: the report's steps as they start."""
+
+    def __init__(self, stream=None):
+        self.stream, self.t0 = stream or sys.stderr, time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        print(f"report [{time.perf_counter() - self.t0:5.1f} s] {message}", file=self.stream,
+              flush=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 from profkit.analyses.markup import Markup, escape
 from profkit.analyses.markup import note as note_html
@@ -36,7 +38,16 @@ def _na(v) -> str:
 
 
 def text(v) -> str:
-    return _na(v)
+    """Any cell: booleans as yes/no, NA as an em dash."""
+    return yes_no(v) if _is_bool(v) else _na(v)
+
+
+def _is_bool(v) -> bool:
+    return isinstance(v, bool | np.bool_)
+
+
+def yes_no(v) -> str:
+    return "yes" if bool(v) else "no"
 
 
 def html_table(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, Fmt] | None = None,
@@ -57,8 +68,17 @@ def html_table(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, Fmt
 
 
 def _cell(s: str) -> str:
-    cls = ' class="na"' if s == "—" or s.startswith("unavailable") else ""
+    if s == "—" or s.startswith("unavailable"):
+        cls = ' class="na"'
+    elif _NUMBER.match(s):  # numbers right-aligned and whole
+        cls = ""
+    else:  # words left-aligned; long text may wrap, short text (a name) stays on one line
+        cls = ' class="txt long"' if len(s) > LONG else ' class="txt"'
     return f"<td{cls}>{escape(s)}</td>"
+
+
+LONG = 32
+_NUMBER = re.compile(r"^[-+]?[\d.]+(e[-+]?\d+)?%?(\s\[.*\])?$")
 
 
 def constant_columns(df: pd.DataFrame, candidates: list[str]) -> dict[str, object]:
@@ -71,6 +91,6 @@ def drop_constant(columns: dict[str, str], df: pd.DataFrame,
                   candidates: list[str]) -> tuple[dict[str, str], str]:
     const = constant_columns(df, candidates)
     kept = {c: h for c, h in columns.items() if c not in const}
-    note = ", ".join(f"{columns.get(c, c)} = {v if v != '' else 'default'}"
+    note = ", ".join(f"{columns.get(c, c)} = {text(v) if v != '' else 'default'}"
                      for c, v in const.items() if c in columns)
     return kept, (f"All rows: {note}." if note else "")

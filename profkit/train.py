@@ -140,12 +140,29 @@ class Trainer:
         return RunResult(self.cfg.run_id, self.rd.path, status, self.meta.get("summary", {}))
 
     def _train(self) -> str:
-        for epoch in range(self.cfg.epochs):
-            self.ctx.epoch = epoch
-            status = self._epoch(epoch)
-            if status != "running":
-                return status
-        return "complete"
+        steps, epochs = self._planned()
+        # one bar for the whole run, so its ETA is the run's (evaluation time excluded)
+        self.bar = _progress(self.progress, steps, f"epoch 1/{epochs}")
+        try:
+            for epoch in range(self.cfg.epochs):
+                self.ctx.epoch = epoch
+                if self.bar is not None:
+                    self.bar.set_description(f"epoch {epoch + 1}/{epochs}")
+                status = self._epoch(epoch)
+                if status != "running":
+                    return status
+            return "complete"
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+
+    def _planned(self) -> tuple[int, int]:
+        """Training steps and epochs this run will do unless stopped early (max_steps caps)."""
+        per_epoch = math.ceil(len(self.ds.y_train) / self.cfg.batch_size)
+        steps = per_epoch * self.cfg.epochs
+        if self.cfg.max_steps is not None:
+            steps = min(steps, self.cfg.max_steps)
+        return steps, max(1, math.ceil(steps / per_epoch))
 
     def _epoch(self, epoch: int) -> str:
         """Train one epoch, then evaluate; returns 'running', 'diverged' or 'capped'."""
@@ -174,7 +191,7 @@ class Trainer:
         """The hot loop. Returns True when the loss became NaN/inf."""
         X, Y, bs = self.ds.X_train, self.ds.y_train, self.cfg.batch_size
         timer, rec, method, data = self.timer, self.rec, self.method, self.timer(DATA)
-        bar = _progress(self.progress, n_steps, f"epoch {epoch}")
+        bar = self.bar
         every = max(1, n_steps // 100)
         for s in range(n_steps):
             self.ctx.step = self.step  # probes label what happens during this step with it
@@ -191,7 +208,7 @@ class Trainer:
             if bar is not None and s % every == every - 1:
                 bar.update(every)
         if bar is not None:
-            bar.close()
+            bar.update(n_steps % every)  # the remainder, so the bar ends at the epoch's steps
         return False
 
     def _flush_steps(self) -> None:
@@ -256,7 +273,9 @@ def _progress(enabled: bool, total: int, desc: str) -> Any:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="step", leave=False, mininterval=0.5)
+    return tqdm(total=total, desc=desc, unit="step", leave=False, mininterval=0.5,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps "
+                           "[{elapsed}<{remaining} run ETA, {rate_fmt}]")
 
 
 def run(cfg: RunConfig, probes: tuple[Probe, ...] = (), progress: bool = True,

@@ -27,3 +27,12 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+
+@pytest.fixture(scope="session")
+def report_results(tmp_path_factory):
+    """A small real results set for the report and its figures, made once per session."""
+    from report_results import make_results
+
+    return make_results(tmp_path_factory.mktemp("report-results"))

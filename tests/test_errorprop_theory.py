@@ -150,7 +150,7 @@ def test_recall_table_and_section():
     assert rec.loc[0, "recall_random"] == 0.05 and rec["method"].eq("alsh-approx").all()
     sec = ep.errorprop_section({"runs": runs, "method_stats": stats})
     assert isinstance(sec["recall_figure"], Figure) and isinstance(sec["theory_figure"], Figure)
-    assert sec["recall_by_layer"].loc[("alsh-approx", 2, 0), 1] == 0.12
+    assert sec["recall_by_layer"].loc[("alsh-approx", 2, 0), "epoch 2"] == 0.12
     assert any("no measured" in n for n in sec["notes"])
 
 

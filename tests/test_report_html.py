@@ -9,14 +9,15 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
 import profkit
 from profkit.cli import main as cli
 
-SECTIONS = ("first-screen", "summary", "runtime", "accuracy", "memory", "decision", "paper",
-            "errorprop", "warnings", "environment", "raw")
+SECTIONS = ("first-screen", "verdicts", "summary", "runtime", "accuracy", "memory", "decision",
+            "paper", "errorprop", "warnings", "environment", "raw", "footer")
 CHROMIUM = shutil.which("chromium")
 
 
@@ -45,16 +46,8 @@ class Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory) -> Path:
-    """A small real results directory: two methods, two batch sizes, two depths."""
-    root = tmp_path_factory.mktemp("results")
-    for method in ("standard", "mc-approx"):
-        for b, h in ((20, 1), (20, 5), (1, 1)):
-            cfg = profkit.RunConfig(method=method, dataset="mnist-5k", hidden_layers=h, width=16,
-                                    batch_size=b, epochs=2, max_steps=24, warmup_steps=2,
-                                    results=str(root))
-            profkit.run(cfg, progress=False)
-    return root
+def results(report_results) -> Path:
+    return report_results
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +55,14 @@ def report(results, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("reports") / "r.html"
     assert cli(["report", str(results), "-o", str(out)]) == 0
     return out
+
+
+def test_report_says_each_step_as_it_goes(results, tmp_path, capsys):
+    assert cli(["report", str(results), "-o", str(tmp_path / "r.html")]) == 0
+    err = capsys.readouterr().err
+    steps = [ln for ln in err.splitlines() if ln.startswith("report [")]
+    assert "loading results" in steps[0] and "writing" in steps[-1]
+    assert sum("section" in ln for ln in steps) >= 10
 
 
 @pytest.fixture(scope="module")
@@ -96,13 +97,59 @@ def test_first_screen_names_machine_and_settings(report, results):
     cpu = re.search(r'"cpu_model": "([^"]*)"', meta).group(1)
     assert cpu in first and "mnist-5k" in first and "torch" in first
     # methods not run are named
-    assert "Methods of the paper with no runs here" in first and "ALSH-approx" in first
+    assert "Methods of the paper with no runs here" in first and "Adaptive-Dropout" in first
+
+
+def test_verdicts_come_first_one_row_per_setting_and_depth_band(report):
+    text = report.read_text()
+    first = text[text.index('id="first-screen"'):text.index("<nav>")]
+    assert first.index('id="verdicts"') < first.index("Measured on")
+    rows = re.findall(r"<tr>(.*?)</tr>", first[first.index("<tbody>"):])
+    assert len(rows) == 4  # S and M x shallow and deep
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]
+    assert {c[0] for c in cells} == {"S (batch 1)", "M (batch 20)"}
+    assert all(c[-2] in ("yes", "no", "cannot tell") for c in cells)
+
+
+def test_booleans_read_yes_no(report):
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", report.read_text())
+    assert "yes" in cells or "no" in cells
+    assert not {"True", "False"} & set(cells)
+
+
+def test_footer_names_the_profkit_that_wrote_it(report):
+    from profkit.analyses import provenance
+
+    footer = report.read_text().split('<footer id="footer">')[1]
+    g = provenance.generator()
+    assert f"profkit {profkit.__version__}" in footer
+    if g["commit"]:
+        assert g["commit"][:12] in footer
+        assert ("uncommitted changes" in footer) == bool(g["dirty"])
+
+
+def test_links_point_only_at_files_that_exist(page, report):
+    rel = [u for u in page.links if not u.startswith(("data:", "#"))]
+    assert rel  # run.json of every run, and the results directory
+    for u in rel:
+        assert (report.parent / unquote(u)).exists(), u
+
+
+def test_git_ignored_results_are_named_not_linked(tmp_path):
+    from profkit.analyses import provenance
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("results/\n")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "kept").mkdir()
+    assert not provenance.linkable(tmp_path / "results")
+    assert provenance.linkable(tmp_path / "kept")
+    assert not provenance.linkable(tmp_path / "absent")
 
 
 def test_missing_inputs_are_said_not_hidden(report):
     text = report.read_text()
-    assert "no memory-probe RSS samples" in text  # no memory probe in these runs
-    assert "no cache-miss counters recorded" in text
+    assert "no cache-miss counters recorded" in text  # no perf or callgrind probe
     assert "not comparable" in text  # mnist-5k vs MNIST
 
 

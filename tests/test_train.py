@@ -204,3 +204,11 @@ def test_load_of_many_runs_is_tidy(tiny_cfg):
     assert sorted(t["runs"].run_id) == sorted([a.run_id, b.run_id])
     assert set(t["phases"].run_id) == {a.run_id, b.run_id}
     assert isinstance(t["phases"], pd.DataFrame) and t["phases"].columns[0] == "run_id"
+
+
+def test_progress_bar_shows_epoch_of_total_and_the_runs_steps(tiny_cfg, capsys):
+    # 4000 training images at batch 500: 8 steps per epoch; 2 epochs, capped at 12 steps
+    run(tiny_cfg(epochs=2, max_steps=12, batch_size=500), progress=True)
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and "epoch 2/2" in err
+    assert "/12 steps" in err and "run ETA" in err  # one bar over the whole run

@@ -5,44 +5,47 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from profkit.analyses.figures.base import color, legend_label, linestyle, method_title, new
+from profkit.analyses.figures.base import (
+    DEPTH,
+    FACET,
+    color,
+    encode,
+    integer_ticks,
+    legend_label,
+    method_title,
+    new,
+    relplot,
+)
 from profkit.analyses.labels import setting
 
 
 def curves(curves: pd.DataFrame):
-    """Validation accuracy per epoch; one panel per method, one line per depth and batch."""
+    """Validation accuracy per epoch (1-based); one panel per depth, hue method, style S/M."""
     c = curves[curves["val_accuracy"].notna()]
     if c.empty:
         return None
-    methods = sorted(c["method"].unique())
-    fig, ax = new(ncols=min(3, len(methods)), nrows=-(-len(methods) // 3), w=4.0, h=3.0,
-                  sharey=True)
-    for a, m in zip(ax.flat, methods, strict=False):
-        for (b, h), g in c[c["method"] == m].groupby(["batch_size", "hidden_layers"]):
-            g = g.groupby("epoch")["val_accuracy"].mean()
-            a.plot(g.index + 1, 100 * g.values, marker="o", linestyle=linestyle(b),
-                   label=f"b{b} h{h}")
-        a.set(title=method_title(m), xlabel="epoch")
-        a.legend(fontsize=6)
-    ax[0, 0].set_ylabel("validation accuracy (%)")
-    for a in ax.flat[len(methods):]:
-        a.set_visible(False)
-    return fig
+    d = encode(c).assign(val_pct=100 * c["val_accuracy"].to_numpy(),
+                         epoch1=c["epoch"].to_numpy() + 1)
+    g = relplot(d, "epoch1", "val_pct", col=DEPTH, row=FACET, height=3.0, aspect=1.1,
+                errorbar=None)
+    for ax in g.axes.flat:
+        ax.set(xlabel="epoch", ylabel="validation accuracy (%)")
+        integer_ticks(ax)
+    return g.figure
 
 
 def depth_accuracy(depth: pd.DataFrame, published: pd.DataFrame | None = None):
-    """Figure 7: final test accuracy by depth; the paper's MNIST values dashed grey if given."""
+    """Figure 7: final test accuracy by depth; the paper's MNIST values dotted if given."""
     if depth.empty or depth["test_pct"].isna().all():
         return None
-    fig, ax = new()
-    for (m, b), g in depth.groupby(["method", "batch_size"]):
-        g = g.sort_values("hidden_layers")
-        ax[0, 0].plot(g["hidden_layers"], g["test_pct"], marker="o", color=color(m),
-                      linestyle=linestyle(b), label=legend_label(m, b))
-        _paper_line(ax[0, 0], published, m, b)
-    ax[0, 0].set(xlabel="hidden layers", ylabel="test accuracy (%)")
-    ax[0, 0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return fig
+    d = encode(depth)
+    g = relplot(d, DEPTH, "test_pct", col=FACET, errorbar=None)
+    for ax in g.axes.flat:
+        for (m, b), _ in d.groupby(["method", "batch_size"]):
+            _paper_line(ax, published, m, b)
+        ax.set(ylabel="test accuracy (%)")
+        integer_ticks(ax)
+    return g.figure
 
 
 def _paper_line(a, published: pd.DataFrame | None, method: str, batch_size: int) -> None:
@@ -53,7 +56,7 @@ def _paper_line(a, published: pd.DataFrame | None, method: str, batch_size: int)
                   & (published["setting"] == setting(batch_size))]
     if len(p):
         p = p.sort_values("hidden_layers")
-        a.plot(p["hidden_layers"], p["value"], color=color(method), alpha=0.35, lw=1,
+        a.plot(p["hidden_layers"], p["value"], color=color(method), alpha=0.5, lw=1.2,
                linestyle=":", label="_nolegend_")
 
 
@@ -67,14 +70,14 @@ def confusion_grid(conf: pd.DataFrame, max_cols: int = 5):
     depths = sorted({p[2] for p in panels})
     ncols = len(depths) if len(depths) > 1 else min(max_cols, len(panels))
     nrows = -(-len(panels) // ncols)
-    fig, ax = new(ncols=ncols, nrows=nrows, w=2.3, h=2.3)
+    fig, ax = new(ncols=ncols, nrows=nrows, w=2.4, h=2.6)
     for a, (m, b, h) in zip(ax.flat, panels, strict=False):
         _matrix(a, conf[(conf["method"] == m) & (conf["batch_size"] == b)
                         & (conf["hidden_layers"] == h)])
-        a.set_title(f"{legend_label(m, b)} h{h}", fontsize=7)
+        a.set_title(f"{legend_label(m, b)}\n{h} hidden layer(s)", fontsize=8)
     for a in ax.flat[len(panels):]:
         a.set_visible(False)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=1.5)
     return fig
 
 
@@ -98,7 +101,7 @@ def label_shares(shares: pd.DataFrame):
     """Figure 13: share of test predictions per label; rows method/batch/depth."""
     if shares.empty:
         return None
-    s = shares.assign(row=[f"{legend_label(m, b)} h{h}" for m, b, h in
+    s = shares.assign(row=[f"{legend_label(m, b)}, {h} hidden" for m, b, h in
                            zip(shares["method"], shares["batch_size"], shares["hidden_layers"],
                                strict=True)])
     wide = s.pivot_table(index="row", columns="pred_label", values="share", aggfunc="mean")
@@ -108,7 +111,7 @@ def label_shares(shares: pd.DataFrame):
     im = a.imshow(wide.to_numpy(), cmap="magma_r", vmin=0, vmax=max(0.3, np.nanmax(wide)),
                   aspect="auto")
     a.set_xticks(range(wide.shape[1]), wide.columns)
-    a.set_yticks(range(len(wide)), wide.index, fontsize=7)
+    a.set_yticks(range(len(wide)), wide.index, fontsize=8)
     a.set_xlabel("predicted label (uniform = 1/classes each)")
     fig.colorbar(im, ax=a, label="share of test predictions")
     return fig

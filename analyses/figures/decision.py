@@ -6,7 +6,10 @@ import textwrap
 from dataclasses import dataclass, field
 
 import pandas as pd
+from matplotlib.patches import Patch
 from profkit.analyses.figures.base import new
+
+NODE_FONT, EDGE_FONT, TITLE_FONT = 10, 9, 12
 
 
 @dataclass
@@ -14,19 +17,30 @@ class Node:
     text: str
     children: list[Node] = field(default_factory=list)
     edge: str = ""  # label of the edge from the parent
-    tone: str = "inner"  # inner, win, open, none, agree, disagree
+    tone: str = "inner"  # inner, win, open, none, agree, disagree, unknown
 
 
-TONES = {"inner": "#eeeeee", "win": "#d9f0d3", "open": "#fde0c5", "none": "#f2f2f2",
-         "disagree": "#f4c7c3"}
+TONES = {"inner": "#eeeeee", "win": "#d9f0d3", "open": "#fde0c5", "none": "#f7f7f7",
+         "agree": "#a6dba0", "disagree": "#f4a6a0", "unknown": "#c6dbef"}
+LEGEND = {"agree": "measured winner agrees with the paper",
+          "disagree": "measured winner disagrees with the paper",
+          "unknown": "measured winner; agreement cannot be told",
+          "none": "no runs in this leaf"}
 
 PAPER = Node("Setting", [
     Node("# layers", [
-        Node("Parallel computing", [Node("ALSH-approx [50]", edge="yes", tone="win"),
-                                    Node("Open problem (Tab. 3)", edge="no", tone="open")],
-             edge="shallow (<= 4)"),
-        Node("Open problem (Fig. 3)", edge="deep (> 4)", tone="open")], edge="SGD"),
+        Node("Parallel computing?", [Node("ALSH-approx [50]", edge="yes", tone="win"),
+                                     Node("Open problem (Tab. 3)", edge="no", tone="open")],
+             edge="shallow\n(<= 4)"),
+        Node("Open problem (Fig. 3)", edge="deep\n(> 4)", tone="open")], edge="SGD"),
     Node("MC-approx (§9.3, Tab. 4)", edge="mini-batch", tone="win")])
+
+
+def leaf_tone(agrees) -> str:
+    """agree / disagree / unknown from a leaf's `agrees` (bool, numpy bool, None or NA)."""
+    if agrees is None or pd.isna(agrees):
+        return "unknown"
+    return "agree" if bool(agrees) else "disagree"
 
 
 def measured_tree(leaves: pd.DataFrame) -> Node:
@@ -36,18 +50,17 @@ def measured_tree(leaves: pd.DataFrame) -> Node:
         if r.empty or pd.isna(r["winner"].iloc[0]):
             return Node("no data", edge=_depth_edge(depth), tone="none")
         r = r.iloc[0]
-        tone = "disagree" if r["agrees"] is False else "win"
         return Node(f"{r['winner']}\n{r['evidence'].split(';')[0]}", edge=_depth_edge(depth),
-                    tone=tone)
+                    tone=leaf_tone(r["agrees"]))
 
     return Node("Setting", [
-        Node("# layers", [leaf("SGD", "shallow"), leaf("SGD", "deep")], edge="SGD (batch 1)"),
+        Node("# layers", [leaf("SGD", "shallow"), leaf("SGD", "deep")], edge="SGD\n(batch 1)"),
         Node("# layers", [leaf("mini-batch", "shallow"), leaf("mini-batch", "deep")],
              edge="mini-batch")])
 
 
 def _depth_edge(depth: str) -> str:
-    return "shallow (<= 4)" if depth == "shallow" else "deep (> 4)"
+    return "shallow\n(<= 4)" if depth == "shallow" else "deep\n(> 4)"
 
 
 def _layout(node: Node, depth: int, next_x: list[float], pos: dict) -> float:
@@ -67,8 +80,8 @@ def _draw(ax, root: Node, title: str) -> None:
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
-    ax.set_ylim(min(ys) - 0.6, 0.5)
-    ax.set_title(title, fontsize=10)
+    ax.set_ylim(min(ys) - 0.45, 0.3)
+    ax.set_title(title, fontsize=TITLE_FONT)
     ax.axis("off")
 
 
@@ -77,18 +90,26 @@ def _draw_node(ax, node: Node, pos: dict) -> None:
     for c in node.children:
         cx, cy = pos[id(c)]
         ax.plot([x, cx], [y, cy], color="#888888", lw=1, zorder=1)
-        ax.text((x + cx) / 2, (y + cy) / 2, c.edge, fontsize=7, ha="center", va="center",
+        lx, ly = (x + cx) / 2, (y + cy) / 2
+        ax.text(lx, ly, c.edge, fontsize=EDGE_FONT, ha="center", va="center",
                 color="#333333", bbox=dict(fc="white", ec="none", pad=0.5), zorder=2)
         _draw_node(ax, c, pos)
-    text = "\n".join(textwrap.fill(t, 16) for t in node.text.split("\n"))
-    ax.text(x, y, text, ha="center", va="center", fontsize=6.5, zorder=3,
+    text = "\n".join(textwrap.fill(t, 26) for t in node.text.split("\n"))
+    ax.text(x, y, text, ha="center", va="center", fontsize=NODE_FONT, zorder=3,
+            gid=f"node-{node.tone}",
             bbox=dict(boxstyle="round,pad=0.4", fc=TONES[node.tone], ec="#555555"))
 
 
 def trees(leaves: pd.DataFrame, dataset: str):
-    """Measured tree (left, for `dataset`) beside the paper's tree (right)."""
-    fig, ax = new(ncols=2, w=7.0, h=4.2)
+    """Measured tree (left, for `dataset`) beside the paper's tree (right), with a colour key."""
+    # stacked, each tree the page's full width: four leaves side by side need the room
+    fig, ax = new(nrows=2, w=12.0, h=4.4)
     _draw(ax[0, 0], measured_tree(leaves[leaves["dataset"] == dataset]),
           f"Measured here ({dataset})")
-    _draw(ax[0, 1], PAPER, "The paper's tree (§10.4)")
+    _draw(ax[1, 0], PAPER, "The paper's tree (§10.4)")
+    key = [Patch(fc=TONES[t], ec="#555555", label=s) for t, s in LEGEND.items()]
+    key.append(Patch(fc=TONES["win"], ec="#555555", label="paper: a method"))
+    key.append(Patch(fc=TONES["open"], ec="#555555", label="paper: open problem"))
+    fig.legend(handles=key, loc="lower center", ncol=3, fontsize=EDGE_FONT, frameon=False,
+               bbox_to_anchor=(0.5, -0.03))
     return fig

@@ -9,7 +9,8 @@ from profkit.analyses.figures.base import to_data_uri
 
 @dataclass
 class Block:
-    """One piece of a section: kind is 'table' (html), 'figure' (data URI), 'list' or 'text'."""
+    """One piece of a section: kind is 'table' (html), 'figure' (data URI), 'list', 'text' or
+    'rows' (headers and cells the template escapes; a cell may be {"text", "href"})."""
 
     kind: str
     body: object
@@ -41,3 +42,6 @@ class Section:
 
     def text(self, text: str) -> None:
         self.blocks.append(Block("text", text))
+
+    def rows(self, headers: list[str], rows: list[list], title: str = "") -> None:
+        self.blocks.append(Block("rows", {"headers": headers, "rows": rows}, "", title))

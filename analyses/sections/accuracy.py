@@ -30,8 +30,7 @@ def table2(c: Computed) -> str:
             "test_pct": "test accuracy %", "sd_pct": "sd over repeats", "n_runs": "runs",
             "epochs_run": "epochs", "val_pct": "val accuracy %", "paper_t2": "paper Table 2 %",
             "paper_depth": "paper by depth (suppl.) %"}
-    cols, note = drop_constant(cols, t, [o for o in OPTIONAL if o not in ("dataset",
-                                                                            "hidden_layers")])
+    cols, note = drop_constant(cols, t, [o for o in OPTIONAL if o != "hidden_layers"])
     f = fixed(2)
     return html_table(t, cols, {"test_pct": f, "sd_pct": f, "val_pct": f, "paper_t2": f,
                                 "paper_depth": f}, note=note)
@@ -66,12 +65,32 @@ def _prediction_figures(sec: Section, c: Computed) -> None:
     sec.figure(afig.confusion_grid(accuracy.confusion_matrices(conf, c.runs)),
                "Figure 3: confusion matrices (test split, last epoch, row-normalised)")
     shares = accuracy.label_shares(conf, c.runs)
-    sec.figure(afig.label_shares(shares), "Figure 13: share of test predictions per label",
-               "§10.3: ALSH-approx's predictions collapse onto a few labels as depth grows.")
     ent = accuracy.prediction_entropy(shares).merge(
         c.runs[["run_id", "method", "batch_size", "hidden_layers"]], on="run_id")
     ent = with_config(ent).sort_values(["method", "batch_size", "hidden_layers"])
+    sec.figure(afig.label_shares(shares), "Figure 13: share of test predictions per label",
+               collapse_caption(ent, int(conf["true_label"].max()) + 1))
     sec.table(html_table(ent, {"config": "method (setting)", "hidden_layers": "hidden layers",
                                "effective_labels": "labels used (exp entropy)"},
                          {"effective_labels": fixed(2)}),
               "Label diversity of predictions (10 = uniform over 10 labels, 1 = a single label)")
+
+
+COLLAPSED = 3.0  # effective labels (exp entropy) below which predictions count as collapsed
+
+
+def collapse_caption(ent: pd.DataFrame, n_classes: int) -> str:
+    """What the shares show, from the data: which configurations predict few labels."""
+    if ent.empty:
+        return ""
+    per = ent.groupby(["config", "hidden_layers"])["effective_labels"].mean().sort_values()
+    low = per[per < COLLAPSED]
+    head = (f"Label diversity ranges from {per.iloc[0]:.1f} to {per.iloc[-1]:.1f} effective "
+            f"labels of {n_classes} (exp of the entropy of the prediction shares). ")
+    if low.empty:
+        return head + f"No configuration's predictions collapse below {COLLAPSED:g} labels."
+    by_method = low.groupby(level="config").size().sort_values(ascending=False)
+    named = ", ".join(f"{m} ({n} of {int((per.index.get_level_values('config') == m).sum())} "
+                      "depths)" for m, n in by_method.items())
+    return head + (f"{len(low)} of {len(per)} configurations collapse onto fewer than "
+                   f"{COLLAPSED:g} labels: {named}.")

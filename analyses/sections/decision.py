@@ -6,12 +6,9 @@ from profkit.analyses.computed import Computed
 from profkit.analyses.figures import decision as dfig
 from profkit.analyses.sections import Section
 from profkit.analyses.tables import fixed, html_table, num
+from profkit.analyses.verdicts import agree_text
 
 MAX_TREES = 3
-
-
-def _agree_text(v) -> str:
-    return {True: "yes", False: "no"}.get(v, "cannot tell") if v is not None else "cannot tell"
 
 
 def build(c: Computed) -> Section:
@@ -22,7 +19,7 @@ def build(c: Computed) -> Section:
                   "layers. \"Open problem\" in the paper means no sampling method beat Standard; "
                   "a leaf agrees with it when Standard wins here. This machine trains in one "
                   "process, so it tests the paper's \"without parallel computing\" branch.")
-    lv = c.leaves.assign(agree=c.leaves["agrees"].map(_agree_text),
+    lv = c.leaves.assign(agree=c.leaves["agrees"].map(agree_text),
                          winner=c.leaves["winner"].fillna("no data"))
     sec.table(html_table(lv, {"dataset": "dataset", "setting": "setting", "depth": "depth",
                               "winner": "measured winner", "evidence": "evidence",
@@ -30,8 +27,8 @@ def build(c: Computed) -> Section:
               "Leaves: measured winner beside the paper's answer")
     for d in list(c.leaves["dataset"].unique())[:MAX_TREES]:
         sec.figure(dfig.trees(c.leaves, d), f"Decision tree: measured ({d}) and the paper's",
-                   "Green: a measured winner (red when it disagrees with the paper); grey: no "
-                   "runs in that leaf.")
+                   "Leaf colours (key under the trees): whether the measured winner agrees "
+                   "with the paper's answer for that leaf, as in the table above.")
     if c.judged.empty:
         sec.missing.append("no candidate has both an accuracy and a timing")
         return sec

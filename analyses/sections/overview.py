@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
-from profkit.analyses import environment, findings
+from profkit.analyses import environment, findings, provenance
 from profkit.analyses.computed import Computed
 from profkit.analyses.labels import PAPER_METHODS, method_title
 from profkit.analyses.sections import Section
@@ -62,12 +62,29 @@ def environment_section(c: Computed) -> Section:
 def raw_data(c: Computed, out_path: Path | None) -> Section:
     sec = Section("raw", "Raw data",
                   "The page holds summaries only; every observation stays in the results "
-                  "directory (run.json plus one parquet table per directory).")
-    runs = c.runs.copy()
-    runs["dir"] = [_rel(p, out_path) for p in runs["path"]]
-    sec.table(html_table(runs.sort_values("run_id"), {"run_id": "run", "status": "status",
-                                                      "dir": "directory (relative to this page)"}))
+                  "directory (run.json plus one parquet table per directory). Links are given "
+                  "only to files that exist beside this page and are not git-ignored.")
+    rows = []
+    for r in c.runs.sort_values("run_id").itertuples():
+        meta = Path(r.path) / "run.json"
+        rel = _rel(str(meta), out_path)
+        ok = out_path is not None and provenance.linkable(meta)
+        rows.append([r.run_id, r.status, {"text": rel, "href": rel if ok else None}])
+    if not any(row[2]["href"] for row in rows):
+        sec.text("These files are not linked: they are git-ignored or not reachable from "
+                 "where this page is, so a copy of the page would have dead links. Regenerate "
+                 "the results (e.g. `profkit demo`) to see them.")
+    sec.rows(["run", "status", "run.json (relative to this page)"], rows)
     return sec
+
+
+def results_link(c: Computed, out_path: Path | None) -> dict:
+    """The results directory as text, and as an href only when a link to it keeps working."""
+    if c.results.path is None:
+        return {"text": "", "href": None}
+    rel = _rel(str(c.results.path), out_path)
+    ok = out_path is not None and provenance.linkable(Path(c.results.path))
+    return {"text": rel, "href": rel if ok else None}
 
 
 def _rel(path: str, out_path: Path | None) -> str:

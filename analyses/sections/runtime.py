@@ -52,17 +52,26 @@ def phase_seconds_table(c: Computed) -> str:
     wide = wide.join(tot, on=GROUP_KEYS)
     keys = ["dataset", "method", "batch_size", "hidden_layers", "width", "variant"]
     wide = wide.merge(_paper_cols(c), on=keys, how="left")
-    phases = [p for p in runtime.phase_order(t["phase"].unique())]
+    for col in ("paper_ff", "paper_bp", "paper_total"):  # absent when nothing is published
+        if col not in wide:
+            wide[col] = float("nan")
+    phases = [p for p in runtime.phase_order(t["phase"].unique()) if p != "total"]
+    # the total with its CI under it, and the paper's three numbers in one cell: the key
+    # columns fit 1200 px
+    wide["total_ci"] = [f"{_g(t)}\n[{_g(lo)}, {_g(hi)}]" if pd.notna(lo) else _g(t)
+                        for t, lo, hi in zip(wide["total"], wide["ci_lo"], wide["ci_hi"],
+                                             strict=True)]
+    wide["paper"] = [" / ".join(_g(v) if pd.notna(v) else "—" for v in r)
+                     if any(pd.notna(v) for v in r) else "—"
+                     for r in zip(wide["paper_ff"], wide["paper_bp"], wide["paper_total"],
+                                  strict=True)]
     cols = {**CONFIG_COLS, **{p: f"{p} s" for p in phases},
-            "ci_lo": "total 95% CI lo", "ci_hi": "total 95% CI hi", "ci_method": "CI method",
-            "ratio": "total / Standard", "extrapolated": "extrapolated",
-            "paper_ff": "paper feedforward s", "paper_bp": "paper backprop s",
-            "paper_total": "paper total s"}
+            "total_ci": "total s [95% CI]", "ci_method": "CI method", "ratio": "total / Standard",
+            "extrapolated": "extra\u00adpolated",
+            "paper": "paper: feedforward / backprop / total s"}
     cols, note = drop_constant(cols, wide, [*OPTIONAL, "ci_method"])
-    fmts = {p: num(3) for p in phases} | {"ci_lo": num(3), "ci_hi": num(3), "ratio": fixed(2),
-                                          "paper_ff": num(4), "paper_bp": num(4),
-                                          "paper_total": num(4)}
-    return html_table(wide, cols, fmts, note=note)
+    fmts = {p: num(3) for p in phases} | {"ratio": fixed(2)}
+    return html_table(wide, cols, fmts, css="data cells", note=note)
 
 
 def ratio_table(c: Computed) -> str:
@@ -86,7 +95,7 @@ def _ratio_cell(r) -> object:
 def step_table(c: Computed) -> str:
     """Per run: each phase's median ms per step with its bootstrap 95% CI, one cell per phase."""
     s = c.step_stats.merge(c.runs[["run_id", *GROUP_KEYS, "repeat"]], on="run_id")
-    s = s.assign(cell=[f"{m:.3g} [{lo:.3g}, {hi:.3g}]" for m, lo, hi in
+    s = s.assign(cell=[f"{m:.3g}\n[{lo:.3g}, {hi:.3g}]" for m, lo, hi in
                        zip(s["median_ms"], s["median_lo_ms"], s["median_hi_ms"], strict=True)])
     w = s.set_index(["run_id", *GROUP_KEYS, "repeat", "n_steps", "phase"])["cell"]
     w = w.unstack("phase")
@@ -95,7 +104,7 @@ def step_table(c: Computed) -> str:
         ["dataset", "hidden_layers", "batch_size", "method", "repeat"])
     cols = {**CONFIG_COLS, "repeat": "repeat", "n_steps": "steps", **{p: p for p in phases}}
     cols, note = drop_constant(cols, w, [*OPTIONAL, "repeat", "n_steps"])
-    return html_table(w, cols, note=note)
+    return html_table(w, cols, css="data cells", note=note)
 
 
 def build(c: Computed) -> Section:
@@ -135,3 +144,7 @@ def _figures(sec: Section, c: Computed) -> None:
     be = runtime.batch_effects(c.phase_table, c.final)
     sec.figure(rfig.batch_effects(be), "Figures 10-11: batch-size effects",
                missing="Figures 10-11 (batch-size effects) need runs at >= 2 batch sizes")
+
+
+def _g(v) -> str:
+    return f"{v:.3g}"

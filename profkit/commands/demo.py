@@ -2,8 +2,9 @@
 
 Example: profkit demo --results results/demo -o reports/demo.html
 Each run is capped at --steps training steps; batch 20 runs cover whole epochs, batch 1 runs a
-fraction of one (its epoch time is extrapolated and the report says so). Complete runs already
-in --results are reused, so an interrupted demo resumes.
+fraction of one (its epoch time is extrapolated and the report says so). Every run has the
+memory probe on (RSS per phase; it costs nothing measurable), so the report's memory section is
+filled. Complete runs already in --results are reused, so an interrupted demo resumes.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def _done(run_dir: Path) -> bool:
 
 def run_one(cfg, ds, i: int, n: int) -> str:
     """Run (or reuse) one config; returns its status."""
+    from profkit.probes.memory import MemoryProbe
     from profkit.train import run
 
     run_dir = Path(cfg.results) / cfg.run_id
@@ -89,7 +91,7 @@ def run_one(cfg, ds, i: int, n: int) -> str:
         shutil.rmtree(run_dir)
     t0 = time.perf_counter()
     try:
-        res = run(cfg, progress=False, dataset=ds)
+        res = run(cfg, probes=(MemoryProbe(),), progress=False, dataset=ds)
         acc = res.summary.get("test_accuracy")
         acc_s = f", test accuracy {100 * acc:.1f}%" if acc is not None else ""
         print(f"{tag}: {res.status} in {time.perf_counter() - t0:.1f} s{acc_s}", flush=True)
@@ -118,6 +120,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     from profkit.analyses.report import write_report
 
-    out = write_report(args.results, args.output, title=f"profkit demo ({args.dataset})")
+    out = write_report(args.results, args.output, title=f"profkit demo ({args.dataset})",
+                       progress=True)
     print(f"report written: {out}")
     return 0

@@ -25,6 +25,6 @@ def main(args: argparse.Namespace) -> int:
     tol = DEFAULT_TOLERANCE_PCT if args.tolerance is None else args.tolerance
     if not 0 <= tol <= 100:
         raise ConfigError(f"--tolerance must be in [0, 100] percentage points, got {tol}")
-    out = write_report(args.results, args.output, tol, args.title)
+    out = write_report(args.results, args.output, tol, args.title, progress=True)
     print(f"report written: {out}")
     return 0
