@@ -16,10 +16,11 @@ from profkit.store import load, read_study
 # Config columns that can differ between runs of one (dataset, method, batch, depth, width)
 # and change results; when they vary across a results set they are folded into `variant`.
 VARIANT_COLS = ("lr", "optimizer", "adam_eps", "momentum", "max_steps", "epochs", "threads")
+# implementation (paper | tuned) keeps the two code paths apart in every table and figure
 GROUP_KEYS = ["dataset", "method", "batch_size", "hidden_layers", "width", "flush_denormal",
-              "optimizer_impl", "variant"]
+              "optimizer_impl", "implementation", "variant"]
 MATCH_KEYS = ["dataset", "batch_size", "hidden_layers", "width", "flush_denormal",
-              "optimizer_impl"]  # what a ratio to Standard must share (timing-relevant)
+              "optimizer_impl", "implementation"]  # what a ratio to Standard must share
 
 
 @dataclass
@@ -79,6 +80,7 @@ def enrich_runs(runs: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
     """Join run.json facts, add full-epoch step counts and the `variant` label."""
     out = runs.merge(meta, on="run_id", how="left")
     for col, default in (("flush_denormal", False), ("optimizer_impl", "default"),
+                         ("implementation", "paper"),
                          ("width", 0), ("hidden_layers", 0)):
         if col not in out:
             out[col] = default

@@ -11,6 +11,7 @@ def _cands(rows):
     df = pd.DataFrame(rows, columns=["method", "batch_size", "hidden_layers", "test_pct",
                                      "s_per_epoch"])
     acc = df.assign(dataset="mnist", width=1000, flush_denormal=False, optimizer_impl="default",
+                    implementation="paper",
                     variant="")
     phase = acc.assign(phase="total")
     return decision.candidates(acc.drop(columns=["s_per_epoch"]), phase)

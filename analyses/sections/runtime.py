@@ -13,8 +13,10 @@ from profkit.analyses.tables import drop_constant, fixed, html_table, num
 
 CONFIG_COLS = {"config": "method (setting)", "dataset": "dataset", "hidden_layers": "hidden layers",
                "width": "width", "flush_denormal": "flush denormal",
-               "optimizer_impl": "optimizer impl", "variant": "variant"}
-OPTIONAL = ["dataset", "hidden_layers", "width", "flush_denormal", "optimizer_impl", "variant"]
+               "optimizer_impl": "optimizer impl", "implementation": "implementation",
+               "variant": "variant"}
+OPTIONAL = ["dataset", "hidden_layers", "width", "flush_denormal", "optimizer_impl",
+            "implementation", "variant"]
 
 
 def with_config(df: pd.DataFrame) -> pd.DataFrame:
