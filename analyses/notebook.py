@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 from profkit.analyses.computed import Computed, compute
+from profkit.analyses.figures.base import plt
 from profkit.analyses.results import Results, load_results
 
 ENV = "PROFKIT_RESULTS"  # overrides the notebook's `results` parameter (tests, papermill)
@@ -51,8 +52,7 @@ def setup(results: str | Path = "results/demo") -> NotebookSession:
 def show(fig, missing: str = "no data for this figure") -> None:
     """Display a matplotlib figure as a PNG (whatever the backend) and free it; print
     `missing` when there is no figure."""
-    from IPython.display import Image, display
-    from profkit.analyses.figures.base import plt
+    from IPython.display import Image, display  # IPython only where a notebook displays
 
     if fig is None:
         print(missing)

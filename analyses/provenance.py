@@ -6,9 +6,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import profkit
+from profkit import _version
 
-SOURCE = Path(profkit.__file__).resolve().parent.parent
+SOURCE = Path(_version.__file__).resolve().parent.parent
 
 
 def _git(*args: str, cwd: Path = SOURCE) -> subprocess.CompletedProcess | None:
@@ -28,7 +28,7 @@ def generator() -> dict:
     if commit:
         st = _git("status", "--porcelain", "--untracked-files=no")
         dirty = bool(st.stdout.strip()) if st is not None and st.returncode == 0 else None
-    return {"version": profkit.__version__, "commit": commit, "dirty": dirty}
+    return {"version": _version.__version__, "commit": commit, "dirty": dirty}
 
 
 def generator_text(g: dict) -> str:

@@ -24,7 +24,8 @@ LAYERS = {
     "profkit.commands": 7, "profkit.cli": 7, "profkit.__main__": 7, "profkit": 7,
 }
 # What analyses may use of the rest of profkit: torch-free modules only (invariant I6).
-ANALYSES_MAY_IMPORT = {"profkit.schema", "profkit.store", "profkit.summary", "profkit.validation"}
+ANALYSES_MAY_IMPORT = {"profkit.schema", "profkit.store", "profkit.summary", "profkit.validation",
+                       "profkit._version"}  # _version: the report footer names it
 # Where the command line imports lazily on purpose (start-up stays fast, torch only if needed).
 LAZY_ANYWHERE = ("profkit.cli", "profkit.commands")
 # Every other import of a profkit module inside a function, with its reason.
