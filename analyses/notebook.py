@@ -73,11 +73,3 @@ def select(df: pd.DataFrame, where: dict) -> pd.DataFrame:
         mask &= df[k] == v
     return df[mask]
 
-
-def pair(df: pd.DataFrame, a: dict, b: dict, keys: list[str], values: list[str]) -> pd.DataFrame:
-    """Rows of group `a` beside the matching rows of group `b`: matched on the `keys` neither
-    selection fixes, with each of `values` suffixed _a and _b."""
-    on = [k for k in keys if k not in a and k not in b and k in df]
-    left = select(df, a)[[*on, *values]]
-    right = select(df, b)[[*on, *values]]
-    return left.merge(right, on=on, suffixes=("_a", "_b"))

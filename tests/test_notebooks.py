@@ -19,7 +19,7 @@ EXPECT = {
     "03_memory_and_caches": (1, 2, ["growth_mb"]),
     "04_error_propagation": (3, 4, ["topk-terms", "topk-units", "theory_pooled", "0.728"]),
     "05_decision_tree": (1, 2, ["winner"]),
-    "06_compare": (1, 4, ["ratio_b_to_a", "b_minus_a_points", "intervals_overlap"]),
+    "06_compare": (1, 3, ["ratio_lo", "diff_pts", "verdict", "matched on"]),
 }
 
 

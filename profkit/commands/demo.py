@@ -3,8 +3,9 @@
 Example: profkit demo --results results/demo -o reports/demo.html
 Each run is capped at --steps training steps; batch 20 runs cover whole epochs, batch 1 runs a
 fraction of one (its epoch time is extrapolated and the report says so). Every run has the
-memory probe on (RSS per phase; it costs nothing measurable), so the report's memory section is
-filled. Complete runs already in --results are reused, so an interrupted demo resumes.
+memory probe on (RSS per phase; a 10 Hz sampler thread, ~2% of step time by
+benchmarks/probes.py), so the report's memory section is filled. Complete runs already in
+--results are reused, so an interrupted demo resumes.
 """
 
 from __future__ import annotations
