@@ -288,7 +288,8 @@ def test_no_network_names_urls_files_and_directory(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "RETRIES", 0)
     monkeypatch.delenv(files.MIRROR_ENV, raising=False)
     spec = replace_spec(get_spec("mnist"), files=tuple(
-        replace_sf(sf, urls=(f"http://127.0.0.1:9/{sf.name}",)) for sf in get_spec("mnist").files))
+        replace_sf(sf, urls=(f"http://127.0.0.1:9/{sf.name}",)) for sf in get_spec("mnist").files),
+        package=None)  # the URL route alone (test_data_wheel covers the package route)
     with pytest.raises(DatasetUnavailableError) as e:
         load_spec(spec, tmp_path / "data")
     msg = str(e.value)

