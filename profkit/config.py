@@ -69,8 +69,11 @@ class RunConfig:
         "row-sparse updates for ALSH-approx and Dropout gather; docs/implementations.md)",
         choices=("paper", "tuned"), id_omits_default=True)
     seed: int = _setting(0, "random seed for initialisation, shuffling and sampling")
-    threads: int | None = _setting(None, "torch intra-op threads, recorded in run.json",
-                                   none="torch's choice for this machine")
+    # One thread by default for every timing run (run, demo, sweeps, the API): two jobs on
+    # two cores disturb each other, and ratios are comparable only at a fixed thread count.
+    # None (API only) leaves torch's choice for this machine; run.json records both.
+    threads: int | None = _setting(1, "torch intra-op threads, recorded in run.json; fixed "
+                                   "so that timings are comparable (docs/architecture.md)")
     warmup_steps: int = _setting(20, "first steps flagged as warm-up in the phase table")
     eval_batch_size: int = _setting(1000, "batch size of validation and test evaluation")
     method_params: dict[str, Any] = _setting(

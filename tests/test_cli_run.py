@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -95,13 +96,32 @@ PUBLISHED_IDS = {
 
 
 def test_run_ids_of_existing_configs_do_not_change():
-    ids = {"default": RunConfig().run_id,
+    # 0.1.0's configs left threads to torch (threads=None, as their run.json records it);
+    # from_dict of such a run.json gives the same config, so its id stands
+    ids = {"default": RunConfig(threads=None).run_id,
            "dropout-set": RunConfig(method="dropout", threads=2, max_steps=10, seed=3,
                                     flush_denormal=True, method_params={"p": 0.1}).run_id,
            "mc-sgd": paper_config("mc-approx", "fashion-mnist", batch_size=1,
-                                  optimizer="sgd").run_id}
-    ids.update({m: paper_config(m).run_id for m in METHODS})
+                                  optimizer="sgd", threads=None).run_id}
+    ids.update({m: paper_config(m, threads=None).run_id for m in METHODS})
     assert ids == PUBLISHED_IDS
+    recorded = RunConfig(threads=None).to_dict()
+    assert RunConfig.from_dict(recorded).run_id == PUBLISHED_IDS["default"]
+
+
+def test_timing_runs_default_to_one_thread_everywhere(tmp_path):
+    # run, the API and presets: one fixed thread count, so ratios between runs are comparable
+    assert RunConfig().threads == 1 == paper_config("standard").threads == _cfg().threads
+    assert RunConfig().run_id == RunConfig(threads=1).run_id != RunConfig(threads=None).run_id
+    threads_help = next(a.help for a in _run_parser()._actions if a.dest == "threads")
+    assert threads_help.endswith("(default: 1)")
+    # sweeps: both executors leave the default alone, so a sweep's runs get threads=1 too
+    from profkit.sweep import EXECUTORS, load_spec, plan
+
+    spec = load_spec(Path(__file__).parent.parent / "sweeps" / "small.toml")
+    for ex in EXECUTORS.values():
+        assert {c.threads for c in plan(spec, tmp_path, ex.config_defaults)} == {1}
+    assert {c.threads for c in plan(spec.with_overrides({"threads": 2}), tmp_path)} == {2}
 
 
 def _cfg(*argv: str) -> RunConfig:

@@ -20,10 +20,12 @@ from profkit.sweep import parse, plan
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 # Ids computed before the field existed (same code path, same digest): they must not change.
-PINNED = [(RunConfig(), "standard-mnist-5k-h3-w1000-b20-25b8590ace-r0"),
-          (paper_config("alsh-approx", dataset="mnist-5k"),
+# threads=None is how those configs were recorded (torch's choice, the default until threads=1).
+PINNED = [(RunConfig(threads=None), "standard-mnist-5k-h3-w1000-b20-25b8590ace-r0"),
+          (paper_config("alsh-approx", dataset="mnist-5k", threads=None),
            "alsh-approx-mnist-5k-h3-w1000-b1-78d1d84669-r0"),
-          (RunConfig(method="dropout", optimizer_impl="fused", flush_denormal=True),
+          (RunConfig(method="dropout", optimizer_impl="fused", flush_denormal=True,
+                     threads=None),
            "dropout-mnist-5k-h3-w1000-b20-295983a4e6-r0")]
 
 

@@ -87,7 +87,7 @@ def test_refresh_interval_by_implementation_and_param():
 
 def test_new_param_at_its_default_keeps_mc_run_ids():
     # computed before norm_refresh existed
-    assert paper_config("mc-approx", dataset="mnist-5k").run_id == \
+    assert paper_config("mc-approx", dataset="mnist-5k", threads=None).run_id == \
         "mc-approx-mnist-5k-h3-w1000-b20-798d75ea74-r0"
     cfg = RunConfig(method="mc-approx", method_params={"norm_refresh": 5})
     assert cfg.run_id != RunConfig(method="mc-approx").run_id

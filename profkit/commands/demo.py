@@ -42,8 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--methods", default="all",
                    help="comma-separated methods (default: every registered method)")
     p.add_argument("--threads", type=int, default=1,
-                   help="torch threads per run (default 1: the paper's one CPU without "
-                        "parallelisation; also immune to oversubscription on a busy machine)")
+                   help="torch threads per run (default 1, as for every timing run: the "
+                        "paper's one CPU without parallelisation, and ratios comparable)")
     p.add_argument("--dataset", default="mnist-5k", help="dataset (default mnist-5k, embedded)")
     p.add_argument("--no-report", action="store_true", help="only run, do not write the report")
 

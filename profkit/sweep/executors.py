@@ -29,7 +29,7 @@ class InProcessExecutor:
     """Sequential runs in this process (the default: clean timings, no neighbours)."""
 
     name = "inprocess"
-    config_defaults: dict[str, Any] = {}  # threads unset: torch's own choice, recorded
+    config_defaults: dict[str, Any] = {}  # RunConfig's own (threads=1)
 
     def __enter__(self) -> InProcessExecutor:
         return self
@@ -52,9 +52,9 @@ class DaskExecutor:
     """Runs on a Dask cluster: an existing scheduler, or a LocalCluster on 127.0.0.1."""
 
     name = "dask"
-    # Several workers may share a machine, so a run's torch threads are pinned (1 unless the
-    # sweep sets `threads`); the value is part of the config and so of the run id.
-    config_defaults: dict[str, Any] = {"threads": 1}
+    # Several workers may share a machine, so a run's torch threads stay pinned at RunConfig's
+    # default (1) unless the sweep sets `threads`; the value is part of the run id.
+    config_defaults: dict[str, Any] = {}
 
     def __init__(self, scheduler: str | None = None, local_cluster: int | None = None,
                  retries: int = 2, wait_workers_s: float = 60.0):
