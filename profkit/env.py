@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -47,36 +48,86 @@ def cpu_caches() -> dict[str, str] | None:
     return out or None
 
 
-def git_commit() -> str | None:
-    """Commit of the profkit source tree, when it is a git checkout."""
-    src = Path(__file__).resolve().parent.parent
+SOURCE = Path(__file__).resolve().parent.parent
+
+
+def _git(src: Path, *args: str) -> str | None:
     try:
-        r = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True,
-                           text=True, timeout=5)
+        r = subprocess.run(["git", "-C", str(src), *args], capture_output=True, text=True,
+                           timeout=5)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return r.stdout.strip() or None if r.returncode == 0 else None
+    return r.stdout.strip() if r.returncode == 0 else None
 
 
-def _torch_info() -> dict[str, Any]:
+def git_commit(src: Path = SOURCE) -> str | None:
+    """Commit of the profkit source tree, short, with `+dirty` when tracked files differ from
+    it (a timing from a modified tree is not the commit's); None outside a git checkout."""
+    head = _git(src, "rev-parse", "--short=12", "HEAD")
+    if not head:
+        return None
+    status = _git(src, "status", "--porcelain", "--untracked-files=no")
+    return head + ("+dirty" if status else "")
+
+
+_BLAS_NAMES = {"mkl": "MKL", "open": "OpenBLAS", "openblas": "OpenBLAS", "blis": "BLIS",
+               "accelerate": "Accelerate", "eigen": "Eigen", "flexi": "FlexiBLAS",
+               "generic": "generic BLAS", "atlas": "ATLAS"}
+_BLAS_VERSIONS = {"MKL": r"Math Kernel Library Version ([0-9][0-9.]*)",
+                  "OpenBLAS": r"OpenBLAS[ \t]*(?:version[ \t]*)?([0-9][0-9.]*)"}
+
+
+def build_settings(config: str) -> str | None:
+    """The `Build settings:` line of torch.__config__.show() (long: every build flag)."""
+    return next((ln.split(":", 1)[1].strip() for ln in config.splitlines()
+                 if ln.strip().lstrip("- ").startswith("Build settings:")), None)
+
+
+def blas_short(config: str) -> str | None:
+    """The BLAS torch was built with, e.g. 'MKL 2024.2' or 'OpenBLAS 0.3.27', from its build
+    config: BLAS_INFO names the library, the library's own line (when torch lists one) its
+    version. None when the config names no BLAS."""
+    m = re.search(r"BLAS_INFO=([^,\s]+)", config)
+    if m is None:
+        return None
+    name = _BLAS_NAMES.get(m.group(1).lower(), m.group(1))
+    v = re.search(_BLAS_VERSIONS[name], config) if name in _BLAS_VERSIONS else None
+    return f"{name} {v.group(1).rstrip('.')}" if v else name
+
+
+def flush_denormal_supported() -> bool:
+    """Whether torch can flush subnormal floats on this CPU (set_flush_denormal returns it),
+    leaving the process's setting as it was."""
+    import torch
+
+    tiny = torch.full((1,), 1e-39, dtype=torch.float32)  # a float32 subnormal
+    was_flushing = bool((tiny * 1.0).item() == 0.0)  # torch has a setter but no getter
+    supported = bool(torch.set_flush_denormal(True))
+    torch.set_flush_denormal(was_flushing)
+    return supported
+
+
+def _torch_info(details: bool) -> dict[str, Any]:
     import torch
 
     cfg = torch.__config__.show()
-    blas = next((ln.split("=", 1)[1].strip() for ln in cfg.splitlines()
-                 if "BLAS_INFO" in ln), None)
     try:
         capability = torch.backends.cpu.get_cpu_capability()
     except AttributeError:
         capability = None
-    return {"torch_version": torch.__version__, "torch_threads": torch.get_num_threads(),
-            "torch_interop_threads": torch.get_num_interop_threads(),
-            "torch_cpu_capability": capability, "torch_blas": blas,
-            "torch_mkldnn": torch.backends.mkldnn.is_available(),
-            "flush_denormal_supported": None}
+    out = {"torch_version": torch.__version__, "torch_threads": torch.get_num_threads(),
+           "torch_interop_threads": torch.get_num_interop_threads(),
+           "torch_cpu_capability": capability, "torch_blas": blas_short(cfg),
+           "torch_mkldnn": torch.backends.mkldnn.is_available(),
+           "flush_denormal_supported": flush_denormal_supported()}
+    if details:
+        out["torch_build_settings"] = build_settings(cfg)
+    return out
 
 
-def capture() -> dict[str, Any]:
-    """Everything about this machine and software that can change a timing."""
+def capture(details: bool = False) -> dict[str, Any]:
+    """Everything about this machine and software that can change a timing; `details` adds
+    torch's whole build settings line (long, so run.json leaves it out)."""
     info = _cpuinfo()
     flags = info.get("flags", "").split()
     env = {
@@ -94,7 +145,7 @@ def capture() -> dict[str, Any]:
         "profkit_version": __version__,
         "profkit_commit": git_commit(),
     }
-    env.update(_torch_info())
+    env.update(_torch_info(details))
     return env
 
 
