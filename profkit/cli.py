@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
 # by the module that defines them. Only modules already imported can have raised one, so
 # the check imports nothing.
 USER_ERRORS = {
+    "profkit.attempts": ("RunInProgressError",),
     "profkit.config": ("ConfigError",),
     "profkit.data.errors": ("DataFileError", "DatasetUnavailableError", "UnknownDatasetError"),
     "profkit.methods": ("UnknownMethodError",),

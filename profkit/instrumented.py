@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from profkit import attempts
 from profkit.config import RunConfig
 from profkit.exitcodes import exit_code
 from profkit.probes import ProbeError, check_profiler, make_probes, parse_probe_list
@@ -26,6 +27,7 @@ from profkit.probes.profilers import ToolMissing, pyspy_command, pyspy_permitted
 from profkit.train import run
 
 WRAPPERS = ("callgrind", "py-spy", "scalene")  # instruments that must launch the process
+NATIVE_PROFILERS = ("py-spy", "scalene")  # the profilers --native changes
 SPEC = "launch.json"
 
 
@@ -109,15 +111,29 @@ def wrapper_meta(kind: str | None) -> dict[str, Any]:
     return {}
 
 
+def check_native(native: bool, profiler: str | None) -> None:
+    """--native without a profiler it changes would be silently ignored: refuse it."""
+    if native and profiler not in NATIVE_PROFILERS:
+        raise ProbeError("--native only changes what py-spy and scalene record (native "
+                         "frames); add --profiler py-spy or scalene, or drop --native")
+
+
 def run_with_instruments(cfg: Any, probe_list: str | None, profiler: str | None,
-                         native: bool = False, progress: bool = False) -> tuple[Path, str]:
+                         native: bool = False, progress: bool = False,
+                         force: bool = False) -> tuple[Path, str]:
     """Train cfg with the named probes and profiler, launching a wrapper when one is needed.
 
-    Returns (run directory, status). A missing wrapper tool is reported on stderr and in
+    Returns (run directory, status). A finished run already there is returned as it is unless
+    `force` (profkit/attempts.py). A missing wrapper tool is reported on stderr and in
     run.json's warnings, and the run goes on without it.
     """
     names = parse_probe_list(probe_list)
     check_profiler(profiler)
+    check_native(native, profiler)
+    path = Path(cfg.results) / cfg.run_id
+    existing = attempts.prepare(Path(cfg.results), cfg.run_id, force)
+    if existing is not None:
+        return path, existing["status"]
     kind = wrapper_of(names, profiler)
     extra: dict[str, Any] = {}
     if kind is not None:
@@ -125,7 +141,8 @@ def run_with_instruments(cfg: Any, probe_list: str | None, profiler: str | None,
         if rc is not None:
             return _child_result(Path(cfg.results) / cfg.run_id, rc)
         extra["warnings"] = [why]
-    result = run(cfg, probes=make_probes(names, profiler), progress=progress, meta_extra=extra)
+    result = run(cfg, probes=make_probes(names, profiler), progress=progress, meta_extra=extra,
+                 prepared=True)
     return result.path, result.status
 
 
@@ -148,7 +165,8 @@ def child_main(spec_path: str) -> int:
     cfg = RunConfig.from_dict(spec["config"])
     kind = os.environ.get(WRAPPED_ENV)
     probes = make_probes(spec["probes"], spec["profiler"], wrapped=kind)
-    result = run(cfg, probes=probes, progress=spec["progress"], meta_extra=wrapper_meta(kind))
+    result = run(cfg, probes=probes, progress=spec["progress"], meta_extra=wrapper_meta(kind),
+                 prepared=True)  # the parent retired any earlier attempt before the launch
     return exit_code(result.status)
 
 

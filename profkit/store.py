@@ -54,6 +54,13 @@ def check_writable(directory: Path) -> None:
         ) from None
 
 
+def read_parquet(path: Path, arrow_schema: pa.Schema) -> pa.Table:
+    """Read one parquet file through an open file: pyarrow parses a path *string* as a URI
+    when it can, so a relative directory like `res-12:30/...` would be taken for a scheme."""
+    with open(path, "rb") as f:
+        return pq.read_table(f, schema=arrow_schema)
+
+
 class RunDir:
     """One run's directory: run.json plus one sub-directory of parquet parts per table."""
 
@@ -87,7 +94,7 @@ class RunDir:
         spec = schema.table(name)
         if not parts:
             return schema.empty_table(spec)
-        return schema.to_frame(pa.concat_tables([pq.read_table(p, schema=spec.arrow_schema)
+        return schema.to_frame(pa.concat_tables([read_parquet(p, spec.arrow_schema)
                                                  for p in parts]))
 
 
@@ -170,4 +177,4 @@ def read_study(name: str, results: str | Path) -> pd.DataFrame:
     spec = schema.study_table(name)
     if not path.exists():
         return schema.empty_table(spec)
-    return schema.to_frame(pq.read_table(path, schema=spec.arrow_schema))
+    return schema.to_frame(read_parquet(path, spec.arrow_schema))

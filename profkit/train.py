@@ -17,12 +17,13 @@ import numpy as np
 import psutil
 import torch
 
+from profkit import attempts, schema
 from profkit import env as envmod
-from profkit import schema
 from profkit.config import RunConfig
 from profkit.data import Dataset, load_dataset
 from profkit.evaluate import confusion_rows, evaluate
 from profkit.implementation import choices
+from profkit.locks import FileLock
 from profkit.methods import get_method
 from profkit.model import subnormal_fraction
 from profkit.phases import DATA, PhaseTimer
@@ -42,6 +43,7 @@ class RunResult:
     path: Path
     status: str
     summary: dict[str, Any] = field(default_factory=dict)
+    reused: bool = False  # an earlier finished attempt, returned as it is (not re-run)
 
 
 @contextmanager
@@ -123,6 +125,16 @@ class Trainer:
 
     def run(self) -> RunResult:
         self.rd.path.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.rd.path / attempts.RUN_LOCK)
+        if not lock.acquire():  # held while training: a later attempt tells live from dead
+            raise attempts.RunInProgressError(
+                f"{self.rd.path} is being trained by another process now; wait for it")
+        try:
+            return self._run_locked()
+        finally:
+            lock.release()
+
+    def _run_locked(self) -> RunResult:
         self.rd.write_meta(self.meta)
         status, error = "complete", None
         for p in self.probes:
@@ -279,10 +291,19 @@ def _progress(enabled: bool, total: int, desc: str) -> Any:
 
 
 def run(cfg: RunConfig, probes: tuple[Probe, ...] = (), progress: bool = True,
-        dataset: Dataset | None = None, meta_extra: dict[str, Any] | None = None) -> RunResult:
+        dataset: Dataset | None = None, meta_extra: dict[str, Any] | None = None,
+        force: bool = False, prepared: bool = False) -> RunResult:
     """Train `cfg` and write its run directory under cfg.results; returns where and how it ended.
 
+    A finished run already there (complete or diverged) is returned as it is, with `reused`
+    True, unless `force`; any other earlier attempt is retired to <results>/.stale/ first
+    (profkit/attempts.py). `prepared`: the caller did that already (a relaunched child).
     torch's threads and subnormal flushing are the config's for the run and restored after it.
     """
+    if not prepared:
+        existing = attempts.prepare(Path(cfg.results), cfg.run_id, force)
+        if existing is not None:
+            return RunResult(cfg.run_id, Path(cfg.results) / cfg.run_id, existing["status"],
+                             existing.get("summary") or {}, reused=True)
     with torch_settings(cfg.threads, cfg.flush_denormal):
         return Trainer(cfg, probes, progress, dataset, meta_extra).run()

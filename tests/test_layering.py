@@ -12,11 +12,12 @@ from import_graph import Import, cycles, function_imports, imports, module_files
 LAYERS = {
     "profkit._version": 0, "profkit.validation": 0, "profkit.schema": 0, "profkit.phases": 0,
     "profkit.env": 0, "profkit.exitcodes": 0, "profkit.implementation": 0,
+    "profkit.locks": 0,
     "profkit.model": 1, "profkit.lsh": 1, "profkit.dwta": 1, "profkit.lsh_stats": 1,
     "profkit.sampling": 1, "profkit.methods": 1, "profkit.data": 1,
     "profkit.config": 2,
     "profkit.recorder": 3, "profkit.store": 3, "profkit.summary": 3, "profkit.evaluate": 3,
-    "profkit.probes": 3, "profkit.capabilities": 3,
+    "profkit.probes": 3, "profkit.capabilities": 3, "profkit.attempts": 3,
     "profkit.train": 4,
     "profkit.instrumented": 5, "profkit.errorprop": 5, "profkit.alsh_study": 5,
     "profkit.sweep": 5,

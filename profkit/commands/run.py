@@ -61,7 +61,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                      help="instruments, comma-separated: memory, perf, callgrind (see profkit env)")
     out.add_argument("--profiler", metavar="NAME",
                      help="one external profiler: py-spy, scalene or torch (timings not clean)")
-    out.add_argument("--native", action="store_true", help="py-spy: include native frames")
+    out.add_argument("--native", action="store_true",
+                     help="py-spy and scalene: include native frames")
+    out.add_argument("--force", action="store_true",
+                     help="re-run even if this run is already complete in --results: the old "
+                          "directory is retired to RESULTS/.stale/ (its run.json kept there)")
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -84,12 +88,25 @@ def json_result(meta: dict) -> dict:
 
 def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)  # first: a bad value fails before the heavy imports below
-    from profkit.instrumented import run_with_instruments
+    from pathlib import Path
+
+    from profkit.attempts import prepare
+    from profkit.instrumented import check_native, run_with_instruments
     from profkit.store import RunDir
     from profkit.summary import format_summary
 
     progress = not args.no_progress and sys.stderr.isatty()
-    path, status = run_with_instruments(cfg, args.probe, args.profiler, args.native, progress)
+    check_native(args.native, args.profiler)  # before the directory is touched
+    path = Path(cfg.results) / cfg.run_id
+    existing = prepare(Path(cfg.results), cfg.run_id, args.force)
+    if existing is not None:
+        status = existing["status"]
+        print(f"profkit run: this run is already {status} in {path}; not re-running it. "
+              "--force starts a new attempt (the old one is retired to "
+              f"{Path(cfg.results) / '.stale'}/)", file=sys.stderr)
+    else:
+        path, status = run_with_instruments(cfg, args.probe, args.profiler, args.native,
+                                            progress)
     meta = RunDir(path).read_meta()
     meta["path"] = str(path)
     print(json.dumps(json_result(meta), indent=2) if args.json else format_summary(meta))

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from profkit import schema
+from profkit.attempts import RunInProgressError, move_aside, prepare, run_status
 from profkit.config import RunConfig
 from profkit.store import RunDir
-from profkit.sweep.state import FINISHED, move_aside, run_status
 
 
 def outcome(cfg: RunConfig, status: str, wall_s: float, where: dict[str, Any],
@@ -67,16 +67,16 @@ def execute(cfg_dict: dict[str, Any], executor: str = "inprocess") -> dict[str, 
 
     cfg = RunConfig.from_dict(cfg_dict)
     where = _where(executor)
-    results = Path(cfg.results)
-    status = run_status(results, cfg.run_id)
-    if status in FINISHED:  # e.g. a retry of a task whose worker died after finishing
-        return outcome(cfg, status, 0.0, where, skipped=True)
-    if status is not None:
-        move_aside(results / cfg.run_id)
+    try:  # the same rules as `profkit run` (profkit/attempts.py)
+        existing = prepare(Path(cfg.results), cfg.run_id)
+    except RunInProgressError as e:  # e.g. a `profkit run` of the same config right now
+        return outcome(cfg, "failed", 0.0, where, error=str(e))
+    if existing is not None:  # e.g. a retry of a task whose worker died after finishing
+        return outcome(cfg, existing["status"], 0.0, where, skipped=True)
     where["t_start"] = time.time()  # wall-clock start, comparable across a worker's runs
     t0 = time.perf_counter()
     try:
-        r = run(cfg, progress=False, meta_extra={"sweep": where})
+        r = run(cfg, progress=False, meta_extra={"sweep": where}, prepared=True)
     except Exception:
         err = traceback.format_exc()
         record_failure(cfg, err, where)
