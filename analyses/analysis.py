@@ -7,6 +7,7 @@ and the notebooks call, once, on first use.
     from profkit.analyses import Analysis
     a = Analysis("results/demo")
     a.runtime()      # seconds per epoch by phase, intervals, ratios to Standard
+    a.claims()       # per claim of the paper: measured value, interval, verdict
     a.report("reports/demo.html")
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 from profkit.analyses import errorprop
+from profkit.analyses.claim_verdicts import judge_claims
 from profkit.analyses.computed import Computed, compute
 from profkit.analyses.decision import DEFAULT_TOLERANCE_PCT
 from profkit.analyses.report import write_report
@@ -59,6 +61,11 @@ class Analysis:
     def decision(self) -> pd.DataFrame:
         """The measured winner of each leaf of the §10.4 decision tree."""
         return self.computed.leaves
+
+    def claims(self) -> pd.DataFrame:
+        """Per claim of the paper (analyses/data/claims.toml): paper's value, measured value
+        with its interval, epochs run, verdict and its cause (docs/reproduction.md)."""
+        return judge_claims(self.computed)
 
     def paper(self) -> pd.DataFrame:
         """Measured values beside the paper's published ones."""

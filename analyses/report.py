@@ -16,6 +16,7 @@ from profkit.analyses.results import Results, load_results
 from profkit.analyses.sections import Section, overview
 from profkit.analyses.sections import accuracy as s_accuracy
 from profkit.analyses.sections import alsh as s_alsh
+from profkit.analyses.sections import claims as s_claims
 from profkit.analyses.sections import decision as s_decision
 from profkit.analyses.sections import errorprop as s_errorprop
 from profkit.analyses.sections import memory as s_memory
@@ -26,9 +27,10 @@ from profkit.analyses.sections import verdicts as s_verdicts
 TEMPLATES = Path(__file__).parent / "templates"
 
 # The page's sections, in order: the one place to add, drop or move a section. FIRST ones
-# fill the first screen (the answers); a per-claim verdict table belongs right after "verdicts".
-FIRST = ("verdicts",)
+# fill the first screen (the answers): the per-claim verdicts, then who is fastest per leaf.
+FIRST = ("claims", "verdicts")
 SECTIONS: dict[str, Callable[[Computed], Section]] = {
+    "claims": s_claims.build,
     "verdicts": s_verdicts.build,
     "summary": overview.summary,
     "runtime": s_runtime.build,
@@ -54,12 +56,18 @@ def build_sections(c: Computed, out_path: Path | None,
     return secs
 
 
+def environment() -> jinja2.Environment:
+    """The page's template environment: everything from data is escaped; only Markup that
+    profkit built (tables) passes as is."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    env.filters["safe_href"] = safe_href
+    return env
+
+
 def render(c: Computed, out_path: Path | None = None, title: str | None = None,
            say: Callable[[str], None] | None = None) -> str:
     """The report's HTML text; `say` is told each step (progress)."""
-    # everything from data is escaped; only Markup that profkit built (tables) passes as is
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    env.filters["safe_href"] = safe_href
+    env = environment()
     secs = build_sections(c, out_path, say)
     gen = provenance.generator()
     return env.get_template("report.html").render(

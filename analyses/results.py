@@ -19,6 +19,7 @@ VARIANT_COLS = ("lr", "optimizer", "adam_eps", "momentum", "max_steps", "epochs"
 # implementation (paper | tuned) keeps the two code paths apart in every table and figure
 GROUP_KEYS = ["dataset", "method", "batch_size", "hidden_layers", "width", "flush_denormal",
               "optimizer_impl", "implementation", "variant"]
+PUBLISHED = "as published"  # the variant label of as_published=true runs
 MATCH_KEYS = ["dataset", "batch_size", "hidden_layers", "width", "flush_denormal",
               "optimizer_impl", "implementation"]  # what a ratio to Standard must share
 
@@ -88,7 +89,24 @@ def enrich_runs(runs: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
         math.ceil(n / b) if pd.notna(n) and pd.notna(b) else pd.NA
         for n, b in zip(out["n_train"], out["batch_size"], strict=True)]
     out["variant"] = variant_labels(out)
+    pub = as_published(out)
+    out.loc[pub, "variant"] = [f"{PUBLISHED}, {v}" if v else PUBLISHED
+                               for v in out.loc[pub, "variant"]]
     return out
+
+
+def as_published(runs: pd.DataFrame) -> pd.Series:
+    """Runs of a method's published variant (`--param as_published=true`): kept apart from
+    the default ones in every table (their `variant` starts with PUBLISHED)."""
+    if "param_as_published" not in runs:
+        return pd.Series(False, index=runs.index)
+    return runs["param_as_published"].map(_truthy).astype(bool)
+
+
+def _truthy(v) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1", "yes")
+    return bool(v) if v is not None and not pd.isna(v) else False
 
 
 def variant_labels(runs: pd.DataFrame) -> pd.Series:

@@ -16,7 +16,7 @@ import pytest
 import profkit
 from profkit.cli import main as cli
 
-SECTIONS = ("first-screen", "verdicts", "summary", "runtime", "accuracy", "memory", "decision",
+SECTIONS = ("first-screen", "claims", "verdicts", "summary", "runtime", "accuracy", "memory", "decision",
             "paper", "errorprop", "warnings", "environment", "raw", "footer")
 CHROMIUM = shutil.which("chromium")
 
@@ -103,8 +103,9 @@ def test_first_screen_names_machine_and_settings(report, results):
 def test_verdicts_come_first_one_row_per_setting_and_depth_band(report):
     text = report.read_text()
     first = text[text.index('id="first-screen"'):text.index("<nav>")]
-    assert first.index('id="verdicts"') < first.index("Measured on")
-    rows = re.findall(r"<tr>(.*?)</tr>", first[first.index("<tbody>"):])
+    assert first.index('id="claims"') < first.index('id="verdicts"') < first.index("Measured on")
+    verdicts = first[first.index('id="verdicts"'):]
+    rows = re.findall(r"<tr>(.*?)</tr>", verdicts[verdicts.index("<tbody>"):])
     assert len(rows) == 4  # S and M x shallow and deep
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]
     assert {c[0] for c in cells} == {"S (batch 1)", "M (batch 20)"}

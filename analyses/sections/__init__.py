@@ -43,5 +43,9 @@ class Section:
     def text(self, text: str) -> None:
         self.blocks.append(Block("text", text))
 
-    def rows(self, headers: list[str], rows: list[list], title: str = "") -> None:
-        self.blocks.append(Block("rows", {"headers": headers, "rows": rows}, "", title))
+    def rows(self, headers: list[str], rows: list[list], title: str = "", caption: str = "",
+             css: str = "data") -> None:
+        """A cell may be a mapping: {"text", "href"} (a relative link), {"text", "anchor"} (a
+        link to a section of the page) and/or "cls" (the cell's CSS class)."""
+        self.blocks.append(Block("rows", {"headers": headers, "rows": rows, "css": css},
+                                 caption, title))

@@ -9,6 +9,7 @@ from profkit.analyses.figures import runtime as rfig
 from profkit.analyses.labels import run_label
 from profkit.analyses.results import GROUP_KEYS
 from profkit.analyses.sections import Section
+from profkit.analyses.sections import claims as s_claims
 from profkit.analyses.tables import drop_constant, fixed, html_table, num
 
 CONFIG_COLS = {"config": "method (setting)", "dataset": "dataset", "hidden_layers": "hidden layers",
@@ -121,6 +122,7 @@ def build(c: Computed) -> Section:
     if c.phase_table.empty:
         sec.missing.append("no phase timings (phases table is empty)")
         return sec
+    s_claims.runtime_ratios(c, sec)
     sec.table(phase_seconds_table(c), "Seconds per epoch by phase, with the paper's values")
     sec.table(ratio_table(c), "Ratio to Standard at the same dataset, batch size, depth, width "
               "[95% CI]",
