@@ -16,8 +16,8 @@ import pytest
 import profkit
 from profkit.cli import main as cli
 
-SECTIONS = ("first-screen", "claims", "verdicts", "summary", "runtime", "accuracy", "memory", "decision",
-            "paper", "errorprop", "warnings", "environment", "raw", "footer")
+SECTIONS = ("first-screen", "claims", "verdicts", "summary", "runtime", "accuracy", "memory",
+            "decision", "paper", "errorprop", "warnings", "environment", "raw", "footer")
 CHROMIUM = shutil.which("chromium")
 
 
