@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "compare": "compare",
     "demo": "demo",
     "sweep": "sweep",
+    "reproduce": "reproduce",
 }
 
 # Exceptions that are the user's input, printed as one clear line instead of a traceback,

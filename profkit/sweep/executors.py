@@ -31,6 +31,9 @@ class InProcessExecutor:
     name = "inprocess"
     config_defaults: dict[str, Any] = {}  # RunConfig's own (threads=1)
 
+    def __init__(self, probes: tuple[str, ...] = ()):
+        self.probes = tuple(probes)  # probe names for every run (profkit.probes.PROBES)
+
     def __enter__(self) -> InProcessExecutor:
         return self
 
@@ -42,7 +45,7 @@ class InProcessExecutor:
 
     def run(self, configs: list[RunConfig]) -> Iterator[dict[str, Any]]:
         for cfg in configs:
-            out = execute(cfg.to_dict(), self.name)
+            out = execute(cfg.to_dict(), self.name, self.probes)
             yield out
             if out["status"] == "interrupted":  # Ctrl-C or SIGTERM reached the trainer
                 return
@@ -57,7 +60,7 @@ class DaskExecutor:
     config_defaults: dict[str, Any] = {}
 
     def __init__(self, scheduler: str | None = None, local_cluster: int | None = None,
-                 retries: int = 2, wait_workers_s: float = 60.0):
+                 retries: int = 2, wait_workers_s: float = 60.0, probes: tuple[str, ...] = ()):
         if (scheduler is None) == (local_cluster is None):
             raise ExecutorError("the dask executor needs --scheduler tcp://HOST:PORT or "
                                 "--local-cluster N (not both)")
@@ -66,6 +69,7 @@ class DaskExecutor:
         self.scheduler, self.n_local = scheduler, local_cluster
         self.retries, self.wait_workers_s = retries, wait_workers_s
         self.cluster = self.client = None
+        self.probes = tuple(probes)
 
     def __enter__(self) -> DaskExecutor:
         from distributed import Client, LocalCluster
@@ -117,7 +121,8 @@ class DaskExecutor:
 
         n = len(configs)
         # Priorities keep the interleaved order: Dask starts the highest priority first.
-        futures = {self.client.submit(execute, c.to_dict(), self.name, key=f"profkit-{c.run_id}",
+        futures = {self.client.submit(execute, c.to_dict(), self.name, self.probes,
+                                      key=f"profkit-{c.run_id}",
                                       resources={RESOURCE: 1}, retries=self.retries,
                                       priority=n - i, pure=False): c
                    for i, c in enumerate(configs)}

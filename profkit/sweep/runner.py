@@ -93,7 +93,14 @@ def run_sweep(spec: SweepSpec, results: str | Path, executor: Any,
     """Run every unfinished run of `spec` into `results` with `executor` (an entered one)."""
     results = Path(results).resolve()  # workers on other machines need the same full path
     check_writable(results)
-    configs = plan(spec, results, executor.config_defaults)
+    return run_configs(plan(spec, results, executor.config_defaults), results, executor,
+                       stream, bar)
+
+
+def run_configs(configs: list[RunConfig], results: str | Path, executor: Any,
+                stream: TextIO | None = sys.stderr, bar: bool = False) -> SweepReport:
+    """Run the unfinished ones of planned `configs` (in their order) into `results`."""
+    results = Path(results).resolve()
     t0 = time.perf_counter()
     with sweep_lock(results):
         todo, skipped = pending(configs, results)

@@ -17,6 +17,7 @@ from typing import Any
 from profkit import schema
 from profkit.attempts import RunInProgressError, move_aside, prepare, run_status
 from profkit.config import RunConfig
+from profkit.probes import make_probes
 from profkit.store import RunDir
 
 
@@ -55,9 +56,12 @@ def record_failure(cfg: RunConfig, error: str, where: dict[str, Any]) -> None:
                              "ended_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
 
 
-def execute(cfg_dict: dict[str, Any], executor: str = "inprocess") -> dict[str, Any]:
+def execute(cfg_dict: dict[str, Any], executor: str = "inprocess",
+            probes: tuple[str, ...] = ()) -> dict[str, Any]:
     """Run one config into <results>/<run_id>, unless a finished run is already there.
 
+    `probes` names the probes to run with it (profkit.probes.PROBES: e.g. ("memory",)); they
+    are not part of the config (nor of the run id), and run.json records them as instruments.
     A directory left by an earlier attempt (interrupted, failed, or a worker that died
     mid-run) is moved aside first, so the new attempt never appends to its parts.
     Exceptions from training are recorded (status failed, traceback in `error`) and returned,
@@ -76,7 +80,8 @@ def execute(cfg_dict: dict[str, Any], executor: str = "inprocess") -> dict[str, 
     where["t_start"] = time.time()  # wall-clock start, comparable across a worker's runs
     t0 = time.perf_counter()
     try:
-        r = run(cfg, progress=False, meta_extra={"sweep": where}, prepared=True)
+        r = run(cfg, probes=make_probes(list(probes)), progress=False,
+                meta_extra={"sweep": where}, prepared=True)
     except Exception:
         err = traceback.format_exc()
         record_failure(cfg, err, where)
