@@ -77,7 +77,10 @@ def _expand(src: dict[str, Any], pub: pd.DataFrame, unavailable: dict[str, str])
         out.append(Claim(f"{_tag(src['table'])}-{_slug(d)}", src["table"],
                          f"{d} row: {vals}", src["rule"], src["anchor"],
                          {"unavailable": unavailable[d], "dataset": d}))
-    for r in rows[~rows["dataset"].isin(list(unavailable))].itertuples():
+    runnable = rows[~rows["dataset"].isin(list(unavailable))]
+    if src["table"].startswith("§"):  # a section's scattered values: by method, then depth
+        runnable = runnable.sort_values(["method", "hidden_layers"], kind="stable")
+    for r in runnable.itertuples():
         spec = {"dataset": r.dataset, "method": BY_TITLE[r.method], "setting": r.setting,
                 "batch_size": BATCH[r.setting], "hidden_layers": int(r.hidden_layers),
                 "metric": r.metric, "paper": float(r.value), "unit": r.unit}

@@ -226,13 +226,13 @@ def test_mc_depth_time_ratio():
             ("standard", STD, 6), ("mc-approx", deep, 6))))
 
     fast, slow = (0.8, 0.81, 0.79), (1.3, 1.31, 1.29)
-    assert verdict_of(computed(phases=t(fast, slow)), "9.2-mc-depth-time")["verdict"] == (
+    assert verdict_of(computed(phases=t(fast, slow)), "9.1-mc-depth-time")["verdict"] == (
         "reproduced")
-    assert verdict_of(computed(phases=t(fast, fast)), "9.2-mc-depth-time")["verdict"] == (
+    assert verdict_of(computed(phases=t(fast, fast)), "9.1-mc-depth-time")["verdict"] == (
         "not reproduced")
     shallow_only = phase_table(timing("standard", STD, batch_size=20, hidden_layers=2),
                                timing("mc-approx", fast, batch_size=20, hidden_layers=2))
-    assert verdict_of(computed(phases=shallow_only), "9.2-mc-depth-time")["verdict"] == (
+    assert verdict_of(computed(phases=shallow_only), "9.1-mc-depth-time")["verdict"] == (
         "missing")
 
 
