@@ -17,7 +17,6 @@ from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
-from profkit.analyses import errorprop
 from profkit.analyses.claim_verdicts import judge_claims
 from profkit.analyses.computed import Computed, compute
 from profkit.analyses.decision import DEFAULT_TOLERANCE_PCT
@@ -76,11 +75,9 @@ class Analysis:
         return self.computed.warnings
 
     def error_propagation(self) -> pd.DataFrame:
-        """The measured per-layer errors beside Theorem 7.2 (empty without a study)."""
-        study = self.results.frames.get("errorprop")
-        if study is None or study.empty:
-            return pd.DataFrame()
-        return errorprop.theory_comparison(study)
+        """The measured per-layer errors beside Theorem 7.2 (empty without a study:
+        `profkit errorprop --results DIR` adds one)."""
+        return self.computed.errorprop.comparison
 
     def report(self, out_path: str | Path, title: str | None = None) -> Path:
         """Write the self-contained HTML report of these results."""

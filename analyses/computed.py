@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from profkit.analyses import accuracy, caches, checks, decision, memory, paper, runtime
+from profkit.analyses import accuracy, caches, checks, decision, errorprop, memory, paper, runtime
 from profkit.analyses.results import Results
 
 
@@ -25,6 +25,7 @@ class Computed:
     published: pd.DataFrame
     comparison: pd.DataFrame
     warnings: pd.DataFrame
+    errorprop: errorprop.ErrorPropagation  # §7: theory, the measured study, ALSH recall
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -51,4 +52,5 @@ def compute(results: Results, tolerance_pct: float = decision.DEFAULT_TOLERANCE_
                                published)
     misses = caches.cache_misses(f["counters"], f["steps"], runs)
     return Computed(results, tolerance_pct, es, ss, table, final, acc, growth, misses, judged,
-                    leaves, published, comparison, checks.all_warnings(f, ss, table))
+                    leaves, published, comparison, checks.all_warnings(f, ss, table),
+                    errorprop.error_propagation(f))

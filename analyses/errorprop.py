@@ -20,8 +20,9 @@ sum_{i in ↑} ā^{l-1}_i W[i, p] = c * sum_{i not in ↑} ā^{l-1}_i W[i, p], t
 Relative to the exact value the same error is e/a = 1 - (c/(c+1))^k, which stays below 1.
 With a different c_l at each layer the factor is the product of (c_l+1)/c_l.
 
-The measured side (rows written by profkit.errorprop, a torch module) is summarised here with
-pandas only (invariant I6, docs/architecture.md). Metrics in a study frame:
+The measured side (rows written by profkit.errorprop, a torch module, which `profkit errorprop`
+runs) is summarised here with pandas only (invariant I6, docs/architecture.md); the figures are
+in analyses/figures/errorprop.py. Metrics in a study frame:
 `rel_error` ||ā - a|| / ||a|| over a layer's (sample, unit) entries; `node_rel_error_median`
 median |e|/|a| over entries with a != 0; `error_to_estimate_median` median |e|/|ā| over entries
 the method computed (ā != 0), the theorem's quantity; `c_median`, `c_q25`, `c_q75` the
@@ -30,11 +31,11 @@ distribution of the per-node ratio c = sum_active a_i W_ij / sum_inactive a_i W_
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from profkit import store
 from profkit.schema import study_file, study_table
@@ -232,91 +233,44 @@ def recall_by_layer(recall: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-# ---- figures (drawn from the frames above) ---------------------------------------------------
+# ---- everything §7 shows, for the shared Computed bundle ------------------------------------
 
-def theory_figure(curve: pd.DataFrame, paper: pd.DataFrame | None = None) -> Figure:
-    fig = Figure(figsize=(5, 3.4))
-    ax = fig.subplots()
-    ax.plot(curve["k"], curve["error_to_estimate"], "o-", label=f"((c+1)/c)^k - 1, c = "
-            f"{curve['c'].iloc[0]:g}")
-    ax.plot(curve["k"], curve["error_to_exact"], "s--", label="same error / exact value")
-    if paper is not None:
-        ax.plot(paper["k"], paper["paper"], "kx", ms=8, label="paper §7 table (c = 5)")
-    ax.axhline(1.0, color="grey", lw=0.8)
-    ax.set(xlabel="layer k", ylabel="relative error", title="Theorem 7.2")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+STUDY_HINT = ("no measured error-propagation study in these results: `profkit errorprop "
+              "--results RESULTS_DIR` adds one (`profkit demo` includes a small one)")
 
 
-def measured_figure(comparison: pd.DataFrame) -> Figure:
-    """Measured error-to-estimate by layer (solid) and the theory at the estimated c (dotted)."""
-    fig = Figure(figsize=(6, 3.8))
-    ax = fig.subplots()
-    for (method, depth), g in comparison.groupby(["method", "depth"]):
-        line, = ax.plot(g["k"], g["error_to_estimate"], "o-", label=f"{method} (depth {depth})")
-        if g["theory_pooled"].notna().any():
-            ax.plot(g["k"], g["theory_pooled"], ":", color=line.get_color())
-    ax.set(xlabel="layer k", ylabel="median |e| / |estimate|", yscale="log",
-           title="Measured error (solid) vs Theorem 7.2 at estimated c (dotted)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+@dataclass
+class ErrorPropagation:
+    """The §7 frames of a results set: the theorem's curve and the paper's table always; the
+    measured study, its comparison with the theory and ALSH's recall when the results hold
+    them (empty frames otherwise, each absence said in `notes`)."""
+
+    theory: pd.DataFrame
+    paper_table: pd.DataFrame
+    measured: pd.DataFrame
+    comparison: pd.DataFrame
+    recall: pd.DataFrame
+    recall_by_layer: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
 
 
-def recall_figure(recall: pd.DataFrame) -> Figure:
-    """Recall per epoch (1-based), one panel per depth, one line per hidden layer (mean over
-    runs); the random-set level dashed. Legend outside the data."""
-    import seaborn as sns
-    from matplotlib.ticker import MaxNLocator
-
-    depths = sorted(recall["hidden_layers"].dropna().unique()) if "hidden_layers" in recall \
-        else [None]
-    fig = Figure(figsize=(3.6 * len(depths) + 1.4, 3.2))
-    axes = fig.subplots(1, len(depths), sharey=True, squeeze=False)[0]
-    chance = recall[CHANCE_STAT].dropna()
-    d = recall.assign(epoch1=recall["epoch"] + 1, layer1=(recall["layer"] + 1).astype(str))
-    for ax, h in zip(axes, depths, strict=True):
-        g = d if h is None else d[d["hidden_layers"] == h]
-        sns.lineplot(data=g, x="epoch1", y="recall", hue="layer1", marker="o", errorbar=None,
-                     ax=ax, legend=ax is axes[-1], palette="viridis")
-        if len(chance):
-            ax.axhline(float(chance.median()), color="grey", ls="--", lw=0.8,
-                       label="random set")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set(xlabel="epoch", ylabel="recall of exact top units", ylim=(0, 1.02),
-               title=f"{int(h)} hidden layer(s)" if h is not None else "")
-    axes[-1].legend(title="hidden layer", loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                    frameon=False, fontsize=8)
-    fig.suptitle("ALSH active-set recall (mean over runs)", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def errorprop_section(frames: dict[str, pd.DataFrame]) -> dict:
-    """Everything §7 needs for a report: DataFrames, Figures and `notes` (list of str).
-
-    `frames` is what load_results gives (its `errorprop` frame is the measured study that
-    profkit.errorprop.run_study writes; empty when there is none).
-    """
-    curve, paper = theory_curve(), paper_table_check()
-    out: dict = {"theory": curve, "paper_table": paper,
-                 "theory_figure": theory_figure(curve, paper), "notes": []}
+def error_propagation(frames: dict[str, pd.DataFrame]) -> ErrorPropagation:
+    """§7 from the loaded frames (load_results reads the `errorprop` study with the runs)."""
+    notes = []
     study = frames.get("errorprop")
     if study is None or study.empty:
-        out["notes"].append("no measured error-propagation study in these results: run "
-                            "profkit.errorprop.run_study(cfg, results=...) to add one")
+        notes.append(STUDY_HINT)
+        measured = comparison = pd.DataFrame()
     else:
-        comp = theory_comparison(study)
-        out.update(measured=summarise(study), theory_comparison=comp,
-                   measured_figure=measured_figure(comp))
+        measured, comparison = summarise(study), theory_comparison(study)
     runs, stats = frames.get("runs"), frames.get("method_stats")
     recall = (recall_table(stats, runs) if stats is not None and runs is not None
               and not runs.empty else pd.DataFrame())
     if recall.empty or recall["recall"].isna().all():
-        out["notes"].append("no ALSH recall statistics (method_stats stat 'recall'): no "
-                            "alsh-approx run in these results")
+        notes.append("no ALSH recall statistics (method_stats stat 'recall'): no alsh-approx "
+                     "run in these results")
+        recall = by_layer = pd.DataFrame()
     else:
-        out.update(recall=recall, recall_by_layer=recall_by_layer(recall),
-                   recall_figure=recall_figure(recall))
-    return out
+        by_layer = recall_by_layer(recall)
+    return ErrorPropagation(theory_curve(), paper_table_check(), measured, comparison, recall,
+                            by_layer, notes)

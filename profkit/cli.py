@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "sweep": "sweep",
     "reproduce": "reproduce",
+    "errorprop": "errorprop",
 }
 
 # Exceptions that are the user's input, printed as one clear line instead of a traceback,
@@ -36,6 +37,7 @@ USER_ERRORS = {
     "profkit.methods": ("UnknownMethodError",),
     "profkit.probes": ("ProbeError",),
     "profkit.store": ("OutputDirError",),
+    "profkit.validation": ("ConfigError",),
 }
 
 

@@ -41,6 +41,7 @@ from profkit.model import MLP
 from profkit.phases import NullMarker
 from profkit.schema import STUDY_TABLES, study_file
 from profkit.store import write_study
+from profkit.train import torch_settings
 
 APPROXIMATE = ("alsh-approx", "mc-approx")
 ACTIVATION = "activation"
@@ -233,22 +234,24 @@ def run_study(cfg: RunConfig, depths: Iterable[int] = range(1, 8), seeds: Iterab
     """For every method, depth and seed: train a fresh network `steps` steps with that method
     (cfg's other fields), then measure it and the oracles on a `batch`-sample validation batch.
     Returns the tidy study frame; with `results`, also writes <results>/errorprop.parquet
-    (replacing an earlier study there)."""
+    (replacing an earlier study there). `profkit errorprop` is this function's command."""
     methods = tuple(methods) if methods is not None else default_methods()
     for m in methods:
         get_method(m)  # unknown names fail before any training
     check_oracles(oracles)
     ds = dataset if dataset is not None else load_dataset(cfg.dataset, cfg.data_dir)
     parts = []
-    for m in methods:
-        params = cfg.method_params if m == cfg.method else {}
-        for depth in depths:
-            for seed in seeds:
-                c = cfg.replace(method=m, hidden_layers=depth, seed=seed, method_params=params)
-                x, y = measurement_batch(ds, batch, seed)
-                df = measure(train_fresh(c, ds, steps), x, y, oracles, fraction)
-                parts.append(df.assign(dataset=ds.name, depth=depth, width=c.width,
-                                       batch_size=len(y), steps=steps, seed=seed))
+    with torch_settings(cfg.threads, cfg.flush_denormal):  # cfg's threads, as for a run
+        for m in methods:
+            params = cfg.method_params if m == cfg.method else {}
+            for depth in depths:
+                for seed in seeds:
+                    c = cfg.replace(method=m, hidden_layers=depth, seed=seed,
+                                    method_params=params)
+                    x, y = measurement_batch(ds, batch, seed)
+                    df = measure(train_fresh(c, ds, steps), x, y, oracles, fraction)
+                    parts.append(df.assign(dataset=ds.name, depth=depth, width=c.width,
+                                           batch_size=len(y), steps=steps, seed=seed))
     study = pd.concat(parts, ignore_index=True)[list(STUDY_TABLES["errorprop"].column_names)]
     if results is not None:
         save_study(study, results)

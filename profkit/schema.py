@@ -171,7 +171,7 @@ TABLES: dict[str, Table] = {
 # Tables written once per results directory (not per run): <results>/<name>.parquet.
 STUDY_TABLES: dict[str, Table] = {
     "errorprop": Table("errorprop", "Per-layer estimation errors of approximate methods (§7), "
-                       "from profkit.errorprop.run_study.", (
+                       "from profkit.errorprop.run_study (`profkit errorprop`).", (
         _c("method", _STR, "approximate method or oracle that made the estimates"),
         _c("trained_with", _STR, "method that trained the network's weights"),
         _c("dataset", _STR, "dataset of the training and measurement batches"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.figure import Figure
 from profkit.analyses import errorprop as ep
 
 
@@ -148,15 +147,17 @@ def test_recall_table_and_section():
     assert list(zip(rec["layer"], rec["epoch"], rec["recall"], strict=True)) == [
         (0, 0, 0.08), (0, 1, 0.12), (1, 0, 0.07)]
     assert rec.loc[0, "recall_random"] == 0.05 and rec["method"].eq("alsh-approx").all()
-    sec = ep.errorprop_section({"runs": runs, "method_stats": stats})
-    assert isinstance(sec["recall_figure"], Figure) and isinstance(sec["theory_figure"], Figure)
-    assert sec["recall_by_layer"].loc[("alsh-approx", 2, 0), "epoch 2"] == 0.12
-    assert any("no measured" in n for n in sec["notes"])
+    sec = ep.error_propagation({"runs": runs, "method_stats": stats})
+    assert sec.recall_by_layer.loc[("alsh-approx", 2, 0), "epoch 2"] == 0.12
+    assert sec.measured.empty and sec.comparison.empty
+    # no study: the note names the command that adds one, not a Python function
+    assert [n for n in sec.notes if "no measured" in n] == [ep.STUDY_HINT]
+    assert "`profkit errorprop --results" in ep.STUDY_HINT and "run_study" not in ep.STUDY_HINT
 
 
 def test_section_without_recall_or_study_says_so():
     runs = pd.DataFrame({"run_id": ["r1"], "method": ["standard"]})
     stats = pd.DataFrame(columns=["run_id", "epoch", "layer", "stat", "value", "diagnostic"])
-    sec = ep.errorprop_section({"runs": runs, "method_stats": stats})
-    assert "recall" not in sec and len(sec["notes"]) == 2
-    assert list(sec["paper_table"]["k"]) == [1, 2, 3, 4, 5, 6]
+    sec = ep.error_propagation({"runs": runs, "method_stats": stats})
+    assert sec.recall.empty and len(sec.notes) == 2
+    assert list(sec.paper_table["k"]) == [1, 2, 3, 4, 5, 6]

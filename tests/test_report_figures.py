@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
-from profkit.analyses import accuracy, errorprop, memory, runtime
+from profkit.analyses import accuracy, memory, runtime
 from profkit.analyses.computed import compute
 from profkit.analyses.figures import accuracy as afig
 from profkit.analyses.figures import decision as dfig
+from profkit.analyses.figures import errorprop as efig
 from profkit.analyses.figures import memory as mfig
 from profkit.analyses.figures import runtime as rfig
 from profkit.analyses.figures.base import COLORS, plt
@@ -27,7 +27,7 @@ def computed(report_results):
 
 def _figures(c) -> dict:
     f, runs = c.frames, c.runs
-    ep = errorprop.errorprop_section(f)
+    ep = c.errorprop  # the shared bundle holds §7's frames
     return {
         "phase_bars": rfig.phase_bars(c.phase_table),
         "depth_lines": rfig.depth_lines(runtime.depth_runtime(c.phase_table)),
@@ -41,8 +41,9 @@ def _figures(c) -> dict:
         "rss": mfig.rss_over_time(memory.memory_series(f["memory"], runs)),
         "growth": mfig.growth_bars(c.growth),
         "tree": dfig.trees(c.leaves, "mnist-5k"),
-        "theory": ep["theory_figure"],
-        "recall": ep.get("recall_figure"),
+        "theory": efig.theory(ep.theory, ep.paper_table),
+        "measured": efig.measured(ep.comparison),
+        "recall": efig.recall(ep.recall),
     }
 
 
@@ -51,8 +52,6 @@ def figures(computed):
     figs = _figures(computed)
     for fig in figs.values():
         if fig is not None:
-            if not hasattr(fig.canvas, "get_renderer"):  # a bare Figure (errorprop's)
-                FigureCanvasAgg(fig)
             fig.canvas.draw()  # lays out text, so extents below are the rendered ones
     yield figs
     plt.close("all")
@@ -95,7 +94,8 @@ def test_runs_are_faceted_by_depth(figures, name):
 
 
 @pytest.mark.parametrize("name,axis", [("depth_lines", "x"), ("depth_accuracy", "x"),
-                                       ("curves", "x")])
+                                       ("curves", "x"), ("theory", "x"), ("measured", "x"),
+                                       ("recall", "x")])
 def test_depth_and_epoch_axes_tick_at_integers(figures, name, axis):
     for a in _data_axes(figures[name]):
         lo, hi = getattr(a, f"get_{axis}lim")()
@@ -104,7 +104,7 @@ def test_depth_and_epoch_axes_tick_at_integers(figures, name, axis):
 
 
 @pytest.mark.parametrize("name", ["depth_lines", "accuracy_vs_time", "batch_effects", "recall",
-                                  "phase_bars", "growth"])
+                                  "phase_bars", "growth", "measured"])
 def test_legends_sit_outside_the_data(figures, name):
     fig = figures[name]
     r = fig.canvas.get_renderer()
@@ -112,6 +112,19 @@ def test_legends_sit_outside_the_data(figures, name):
     legends = fig.legends + [a.get_legend() for a in fig.axes if a.get_legend()]
     assert legends
     assert all(lg.get_window_extent(r).x0 >= right - 1 for lg in legends)
+
+
+def test_measured_error_has_a_panel_per_training_method_and_a_line_per_estimator(figures,
+                                                                              computed):
+    axes = _data_axes(figures["measured"])
+    assert [a.get_title() for a in axes] == ["trained with alsh-approx", "trained with mc-approx"]
+    assert all(a.get_yscale() == "log" for a in axes)
+    comp = computed.errorprop.comparison
+    drawn = {t for t in _legend_texts(figures["measured"])}
+    # an estimator is drawn where it has a positive error; alsh-approx's own estimate is one
+    assert {"alsh-approx, depth 5", "topk-units, depth 5", "topk-terms, depth 1"} <= drawn
+    assert len(drawn) == len(_legend_texts(figures["measured"]))  # each entry once
+    assert set(comp["method"]) >= {"alsh-approx", "topk-terms", "topk-units"}
 
 
 def test_log_axes_label_without_overlap(figures):

@@ -154,6 +154,13 @@ def test_missing_inputs_are_said_not_hidden(report):
     assert "not comparable" in text  # mnist-5k vs MNIST
 
 
+def test_errorprop_section_shows_the_study_and_names_no_python_function(report):
+    sec = report.read_text().split('<section id="errorprop">')[1].split("</section>")[0]
+    assert "Measured error by layer beside the theory" in sec  # the study's figure
+    assert "Measured per-layer error beside the theory" in sec  # ... and its table
+    assert "run_study" not in sec and "no measured error-propagation study" not in sec
+
+
 def test_raw_data_is_linked_relatively_not_embedded(report, results):
     text = report.read_text()
     assert str(results) not in text  # relative links only, no absolute paths

@@ -4,8 +4,9 @@ Example: profkit demo --results results/demo -o reports/demo.html
 Each run is capped at --steps training steps; batch 20 runs cover whole epochs, batch 1 runs a
 fraction of one (its epoch time is extrapolated and the report says so). Every run has the
 memory probe on (RSS per phase; a 10 Hz sampler thread, ~2% of step time by
-benchmarks/probes.py), so the report's memory section is filled. Complete runs already in
---results are reused, so an interrupted demo resumes.
+benchmarks/probes.py), so the report's memory section is filled, and a small error-propagation
+study (§7, as `profkit errorprop` makes) fills the report's error-propagation section. Complete
+runs (and the same study) already in --results are reused, so an interrupted demo resumes.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "paper's one CPU without parallelisation, and ratios comparable)")
     p.add_argument("--dataset", default="mnist-5k", help="dataset (default mnist-5k, embedded)")
     p.add_argument("--no-report", action="store_true", help="only run, do not write the report")
+    p.add_argument("--no-errorprop", action="store_true",
+                   help="skip the small error-propagation study (§7; `profkit errorprop`)")
 
 
 def plan(args: argparse.Namespace, n_train: int) -> list:
@@ -102,6 +105,37 @@ def run_one(cfg, ds, i: int, n: int) -> str:
         return "failed"
 
 
+ERRORPROP_STEPS = 50  # training steps before measuring: the errors of a network that learned
+
+
+def errorprop_study(args: argparse.Namespace, ds) -> None:
+    """A small §7 study (one seed per depth, 20 samples) of the demo's approximate methods,
+    reused when the results already hold the same one."""
+    from profkit.config import RunConfig
+    from profkit.errorprop import APPROXIMATE, run_study
+    from profkit.methods import METHODS
+    from profkit.store import read_study
+
+    wanted = list(METHODS) if args.methods == "all" else args.methods.split(",")
+    methods = [m for m in APPROXIMATE if m in wanted]
+    if not methods:
+        return
+    have = read_study("errorprop", args.results)
+    key = {(m, d) for m in methods for d in args.depths}
+    done = set(zip(have["trained_with"], have["depth"], strict=True))
+    if (len(have) and set(have["width"]) == {args.width}
+            and set(have["steps"]) == {ERRORPROP_STEPS} and done == key):
+        print("demo: reusing the error-propagation study", flush=True)
+        return
+    t0 = time.perf_counter()
+    cfg = RunConfig(method=methods[0], dataset=args.dataset, width=args.width,
+                    threads=args.threads, results=args.results)
+    run_study(cfg, depths=args.depths, seeds=(0,), steps=ERRORPROP_STEPS, batch=20,
+              methods=methods, results=args.results, dataset=ds)
+    print(f"demo: error-propagation study ({', '.join(methods)}, depths "
+          f"{','.join(map(str, args.depths))}) in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
 def main(args: argparse.Namespace) -> int:
     from profkit.data import load_dataset
     from profkit.store import check_writable
@@ -117,6 +151,8 @@ def main(args: argparse.Namespace) -> int:
             print("demo: interrupted; run it again to resume", file=sys.stderr)
             return 130
     print(f"demo: training done in {time.perf_counter() - t0:.0f} s", flush=True)
+    if not args.no_errorprop:
+        errorprop_study(args, ds)
     if args.no_report:
         return 0
     from profkit.analyses.report import write_report
