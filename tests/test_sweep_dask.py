@@ -86,11 +86,11 @@ def test_small_grid_runs_one_run_per_worker_and_records_where(cluster, tmp_path)
     assert {(m["config"]["threads"], m["environment"]["torch_threads"]) for m in ms} == {(1, 1)}
     by_worker: dict[str, list] = {}
     for o in report.outcomes:
-        by_worker.setdefault(o["worker"], []).append(o)
+        by_worker.setdefault(o.worker, []).append(o)
     for runs in by_worker.values():  # runs on one worker never overlap in time
-        runs.sort(key=lambda o: o["t_start"])
+        runs.sort(key=lambda o: o.t_start)
         for a, b in zip(runs, runs[1:], strict=False):
-            assert b["t_start"] >= a["t_start"] + a["wall_s"] - 1e-3
+            assert b.t_start >= a.t_start + a.wall_s - 1e-3
 
 
 def _wait_for(pred, timeout: float, what: str):
@@ -174,7 +174,7 @@ def test_run_lost_to_repeated_worker_deaths_is_recorded_failed(tmp_path):
             raise KilledWorker(f"profkit-{cfg.run_id}", worker, 3)
 
     out = DaskExecutor(scheduler="tcp://127.0.0.1:1")._result(Lost(), cfg)
-    assert out["status"] == "failed" and "KilledWorker" in out["error"]
+    assert out.status == "failed" and "KilledWorker" in out.error
     runs = load(tmp_path / "r")["runs"]
     assert runs.status.tolist() == ["failed"] and not (partial / "steps").exists()
 

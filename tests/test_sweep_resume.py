@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -67,6 +68,12 @@ def test_small_grid_completes_and_a_rerun_does_nothing(tmp_path, counted_runs):
     results = tmp_path / "r"
     report = sweep(spec(depths=(1, 2, 3)), results)
     assert report.counts == {"complete": 3} and report.skipped == 0
+    # typed outcomes: one per run, naming it, its status and wall time; picklable for Dask
+    assert sorted(o.run_id for o in report.outcomes) == sorted(
+        p.parent.name for p in results.glob("*/run.json"))
+    o = report.outcomes[0]
+    assert pickle.loads(pickle.dumps(o)) == o and o.wall_s > 0 and not o.skipped
+    assert o.worker is None and o.error is None
     t = load(results)
     assert sorted(t["runs"].status) == ["complete"] * 3
     assert t["steps"].groupby("run_id").size().tolist() == [20, 20, 20]

@@ -5,12 +5,13 @@
         report = run_sweep(spec, "results/paper", ex)
 """
 
-from profkit.sweep.executors import EXECUTORS, ExecutorError, get_executor
+from profkit.sweep.executors import EXECUTORS, Executor, ExecutorError, get_executor
 from profkit.sweep.plan import plan
 from profkit.sweep.runner import SweepReport, run_sweep
 from profkit.sweep.spec import SweepFileError, SweepSpec, load_spec, parse, parse_sets
 from profkit.sweep.state import SweepLockedError, run_status
+from profkit.sweep.task import Outcome
 
-__all__ = ["EXECUTORS", "ExecutorError", "SweepFileError", "SweepLockedError", "SweepReport",
-           "SweepSpec", "get_executor", "load_spec", "parse", "parse_sets", "plan", "run_status",
-           "run_sweep"]
+__all__ = ["EXECUTORS", "Executor", "ExecutorError", "Outcome", "SweepFileError",
+           "SweepLockedError", "SweepReport", "SweepSpec", "get_executor", "load_spec", "parse",
+           "parse_sets", "plan", "run_status", "run_sweep"]

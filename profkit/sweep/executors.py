@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from profkit.config import RunConfig
-from profkit.sweep.task import execute, outcome, record_failure
+from profkit.sweep.task import Outcome, execute, outcome, record_failure
 
 RESOURCE = "run"  # each worker offers {"run": 1}; each run asks for 1: one run per worker
 WORKER_HINT = (f"start each worker with one slot, e.g. `dask worker tcp://HOST:8786 "
@@ -23,6 +23,26 @@ WORKER_HINT = (f"start each worker with one slot, e.g. `dask worker tcp://HOST:8
 
 class ExecutorError(RuntimeError):
     """The executor cannot start (no scheduler, no suitable worker); the message says the fix."""
+
+
+class Executor(Protocol):
+    """What run_sweep needs of an executor; entered (`with`) before it runs anything."""
+
+    name: str
+    config_defaults: dict[str, Any]  # config fields the executor sets unless the sweep does
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def describe(self) -> str:
+        """Where the runs go, for the sweep's first line."""
+        ...
+
+    def run(self, configs: list[RunConfig]) -> Iterator[Outcome]:
+        """Run `configs`, yielding each outcome as it finishes (in any order); stop after an
+        `interrupted` one."""
+        ...
 
 
 class InProcessExecutor:
@@ -43,11 +63,11 @@ class InProcessExecutor:
     def describe(self) -> str:
         return "in-process, one run at a time"
 
-    def run(self, configs: list[RunConfig]) -> Iterator[dict[str, Any]]:
+    def run(self, configs: list[RunConfig]) -> Iterator[Outcome]:
         for cfg in configs:
             out = execute(cfg.to_dict(), self.name, self.probes)
             yield out
-            if out["status"] == "interrupted":  # Ctrl-C or SIGTERM reached the trainer
+            if out.status == "interrupted":  # Ctrl-C or SIGTERM reached the trainer
                 return
 
 
@@ -116,7 +136,7 @@ class DaskExecutor:
         slots = sum(w.get("resources", {}).get(RESOURCE, 0) for w in info["workers"].values())
         return f"dask at {info['address']}, {int(slots)} run slot(s)"
 
-    def run(self, configs: list[RunConfig]) -> Iterator[dict[str, Any]]:
+    def run(self, configs: list[RunConfig]) -> Iterator[Outcome]:
         from distributed import as_completed
 
         n = len(configs)
@@ -132,9 +152,10 @@ class DaskExecutor:
         finally:
             self.client.cancel(list(futures))
 
-    def _result(self, fut: Any, cfg: RunConfig) -> dict[str, Any]:
+    def _result(self, fut: Any, cfg: RunConfig) -> Outcome:
         try:
-            return fut.result()
+            result: Outcome = fut.result()
+            return result
         except Exception as e:  # KilledWorker after repeated worker deaths, lost connection
             err = f"{type(e).__name__}: {e}\n{traceback.format_exc()}"
             where = {"executor": self.name, "host": None, "worker": None}
@@ -148,13 +169,13 @@ def _warm_up() -> None:
     import profkit.train  # noqa: F401
 
 
-EXECUTORS: dict[str, type[InProcessExecutor] | type[DaskExecutor]] = {
+EXECUTORS: dict[str, type[Executor]] = {
     "inprocess": InProcessExecutor,
     "dask": DaskExecutor,
 }
 
 
-def get_executor(name: str, **options: Any) -> InProcessExecutor | DaskExecutor:
+def get_executor(name: str, **options: Any) -> Executor:
     try:
         cls = EXECUTORS[name]
     except KeyError:

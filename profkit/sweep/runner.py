@@ -7,26 +7,28 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from profkit.config import RunConfig
 from profkit.store import check_writable
+from profkit.sweep.executors import Executor
 from profkit.sweep.plan import plan
 from profkit.sweep.spec import SweepSpec
 from profkit.sweep.state import FINISHED, run_status, sweep_lock
+from profkit.sweep.task import Outcome
 
 
 @dataclass
 class SweepReport:
     planned: int
     skipped: int  # already finished in the results directory before this sweep
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
     wall_s: float = 0.0
     interrupted: bool = False
 
     @property
     def counts(self) -> Counter:
-        return Counter(o["status"] for o in self.outcomes)
+        return Counter(o.status for o in self.outcomes)
 
     @property
     def failed(self) -> int:
@@ -66,14 +68,14 @@ class Progress:
         secs = (time.perf_counter() - self.t0) / n * (self.total - n)
         return time.strftime("%H:%M:%S", time.gmtime(secs))
 
-    def update(self, o: dict[str, Any]) -> None:
-        if o["status"] in FINISHED:
+    def update(self, o: Outcome) -> None:
+        if o.status in FINISHED:
             self.done += 1
         else:
             self.failed += 1
         n = self.done + self.failed
-        where = o.get("worker") or o.get("host") or ""
-        msg = (f"[{n}/{self.total}] {o['status']:<11} {o['run_id']}  {o['wall_s']:.1f} s "
+        where = o.worker or o.host or ""
+        msg = (f"[{n}/{self.total}] {o.status:<11} {o.run_id}  {o.wall_s:.1f} s "
                f"{where}  (done {self.done}, failed {self.failed}, remaining {self.total - n}, "
                f"ETA {self.eta()})")
         if self.bar is not None:
@@ -88,7 +90,7 @@ class Progress:
             self.bar.close()
 
 
-def run_sweep(spec: SweepSpec, results: str | Path, executor: Any,
+def run_sweep(spec: SweepSpec, results: str | Path, executor: Executor,
               stream: TextIO | None = sys.stderr, bar: bool = False) -> SweepReport:
     """Run every unfinished run of `spec` into `results` with `executor` (an entered one)."""
     results = Path(results).resolve()  # workers on other machines need the same full path
@@ -97,7 +99,7 @@ def run_sweep(spec: SweepSpec, results: str | Path, executor: Any,
                        stream, bar)
 
 
-def run_configs(configs: list[RunConfig], results: str | Path, executor: Any,
+def run_configs(configs: list[RunConfig], results: str | Path, executor: Executor,
                 stream: TextIO | None = sys.stderr, bar: bool = False) -> SweepReport:
     """Run the unfinished ones of planned `configs` (in their order) into `results`."""
     results = Path(results).resolve()
@@ -113,7 +115,7 @@ def run_configs(configs: list[RunConfig], results: str | Path, executor: Any,
             for o in executor.run(todo):
                 report.outcomes.append(o)
                 progress.update(o)
-                if o["status"] == "interrupted":
+                if o.status == "interrupted":
                     report.interrupted = True
         except KeyboardInterrupt:
             report.interrupted = True

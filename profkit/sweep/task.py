@@ -11,6 +11,7 @@ import socket
 import time
 import traceback
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,24 @@ from profkit.probes import make_probes
 from profkit.store import RunDir
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt at a run came to; small and picklable (it returns from a Dask worker)."""
+
+    run_id: str
+    status: str  # a run status (profkit.store): complete, failed, diverged, interrupted, ...
+    wall_s: float  # the attempt's wall time, 0 when it was skipped or never started
+    host: str | None = None
+    worker: str | None = None  # the Dask worker's address; None in-process
+    t_start: float | None = None  # wall-clock start (time.time()), comparable on one worker
+    error: str | None = None  # the traceback of a failed attempt
+    skipped: bool = False  # already finished when the attempt began
+
+
 def outcome(cfg: RunConfig, status: str, wall_s: float, where: dict[str, Any],
-            error: str | None = None, skipped: bool = False) -> dict[str, Any]:
-    return {"run_id": cfg.run_id, "status": status, "wall_s": wall_s,
-            "host": where.get("host"), "worker": where.get("worker"),
-            "t_start": where.get("t_start"),
-            "error": error, "skipped": skipped}
+            error: str | None = None, skipped: bool = False) -> Outcome:
+    return Outcome(cfg.run_id, status, wall_s, where.get("host"), where.get("worker"),
+                   where.get("t_start"), error, skipped)
 
 
 def _where(executor: str) -> dict[str, Any]:
@@ -57,7 +70,7 @@ def record_failure(cfg: RunConfig, error: str, where: dict[str, Any]) -> None:
 
 
 def execute(cfg_dict: dict[str, Any], executor: str = "inprocess",
-            probes: tuple[str, ...] = ()) -> dict[str, Any]:
+            probes: tuple[str, ...] = ()) -> Outcome:
     """Run one config into <results>/<run_id>, unless a finished run is already there.
 
     `probes` names the probes to run with it (profkit.probes.PROBES: e.g. ("memory",)); they
