@@ -1,12 +1,10 @@
-"""Results: a results directory's tidy frames plus the run.json facts the frames do not carry."""
+"""Results: a results directory's tidy frames (profkit.load) with the analyses' run columns."""
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -26,7 +24,7 @@ MATCH_KEYS = ["dataset", "batch_size", "hidden_layers", "width", "flush_denormal
 
 @dataclass
 class Results:
-    """The frames of profkit.load (runs enriched with run.json facts) and each run's warnings."""
+    """The frames of profkit.load (runs with the analyses' columns added) and the study tables."""
 
     frames: dict[str, pd.DataFrame]
     path: Path | None = None
@@ -49,37 +47,15 @@ def load_results(path: str | Path) -> Results:
     if frames["runs"].empty:
         raise FileNotFoundError(f"no runs (run.json files) under {path}; make runs with "
                                 "`profkit run --results DIR` or `profkit demo --results DIR`")
-    metas = [_read_meta(Path(p)) for p in frames["runs"]["path"]]
-    frames["runs"] = enrich_runs(frames["runs"], pd.DataFrame([m["row"] for m in metas]))
-    frames["run_warnings"] = pd.DataFrame(
-        [{"run_id": m["row"]["run_id"], "message": w} for m in metas for w in m["warnings"]],
-        columns=["run_id", "message"])
-    frames["environment"] = pd.DataFrame([m["environment"] for m in metas])
+    frames["runs"] = enrich_runs(frames["runs"])  # load() flattened run.json already
     for name in STUDY_TABLES:  # once per results directory; empty with its columns if absent
         frames[name] = read_study(name, path)
     return Results(frames, path)
 
 
-def _read_meta(run_dir: Path) -> dict[str, Any]:
-    meta = json.loads((run_dir / "run.json").read_text())
-    env = meta.get("environment", {}) or {}
-    sizes = (meta.get("dataset") or {}).get("sizes") or {}
-    row = {"run_id": meta["run_id"], "n_train": sizes.get("train"), "n_test": sizes.get("test"),
-           "steps_done": meta.get("steps_done"), "epochs_done": meta.get("epochs_done"),
-           "error": meta.get("error"), "started_at": meta.get("started_at")}
-    environment = {"run_id": meta["run_id"],
-                   **{k: v for k, v in env.items() if not isinstance(v, dict)},
-                   "cpu_caches": _caches(env.get("cpu_caches"))}
-    return {"row": row, "warnings": list(meta.get("warnings") or []), "environment": environment}
-
-
-def _caches(caches: dict[str, str] | None) -> str | None:
-    return ", ".join(f"{k} {v}" for k, v in caches.items()) if caches else None
-
-
-def enrich_runs(runs: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
-    """Join run.json facts, add full-epoch step counts and the `variant` label."""
-    out = runs.merge(meta, on="run_id", how="left")
+def enrich_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Defaults for runs older than a field, full-epoch step counts and the `variant` label."""
+    out = runs.copy()
     for col, default in (("flush_denormal", False), ("optimizer_impl", "default"),
                          ("implementation", "paper"),
                          ("width", 0), ("hidden_layers", 0)):

@@ -168,6 +168,14 @@ TABLES: dict[str, Table] = {
     )
 }
 
+# Frames load() flattens from run.json (no parquet of their own), name -> leading columns:
+# run_warnings has exactly these; environment has run_id, then one column per value of
+# run.json's `environment` (profkit/env.py declares them, as they vary by machine and version).
+RUN_JSON_FRAMES: dict[str, tuple[str, ...]] = {
+    "run_warnings": ("run_id", "message"),
+    "environment": ("run_id",),
+}
+
 # Tables written once per results directory (not per run): <results>/<name>.parquet.
 STUDY_TABLES: dict[str, Table] = {
     "errorprop": Table("errorprop", "Per-layer estimation errors of approximate methods (§7), "

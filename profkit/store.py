@@ -109,12 +109,17 @@ def run_dirs(results: Path) -> list[Path]:
 def load(results: str | Path, tables: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """Load every run under `results` as tidy frames.
 
-    Returns {"runs": one row per run (flattened config, status, environment summary),
-    <table>: the concatenation of that table over runs, with `run_id` first}.
-    A run that was interrupted or diverged is included; its `status` says so.
+    Returns {"runs": one row per run (flattened config, status, progress, environment
+    summary), <table>: the concatenation of that table over runs, with `run_id` first, and
+    the run.json facts schema.RUN_JSON_FRAMES declares: "run_warnings" (run_id, message) and
+    "environment" (run_id and one column per environment value)}. This is the one place
+    run.json is read for analysis. A run that was interrupted or diverged is included; its
+    `status` says so.
     """
     names = list(tables) if tables is not None else list(schema.TABLES)
     runs: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    environments: list[dict[str, Any]] = []
     frames: dict[str, list[pd.DataFrame]] = {n: [] for n in names}
     for d in run_dirs(Path(results)):
         rd = RunDir(d)
@@ -125,11 +130,16 @@ def load(results: str | Path, tables: Iterable[str] | None = None) -> dict[str, 
                              "or re-run it") from None
         schema.check_version(meta.get("schema_version"), str(d / RUN_FILE))
         runs.append(_run_row(meta, d))
+        warnings += [{"run_id": meta["run_id"], "message": w} for w in meta.get("warnings") or []]
+        environments.append(_environment_row(meta))
         for n in names:
             df = rd.read(n)
             df.insert(0, "run_id", pd.Series([meta["run_id"]] * len(df), dtype="string"))
             frames[n].append(df)
-    out = {"runs": pd.DataFrame(runs)}
+    out = {"runs": pd.DataFrame(runs),
+           "run_warnings": pd.DataFrame(warnings,
+                                        columns=list(schema.RUN_JSON_FRAMES["run_warnings"])),
+           "environment": pd.DataFrame(environments, columns=_columns(environments))}
     for n in names:
         out[n] = (pd.concat(frames[n], ignore_index=True) if frames[n]
                   else schema.empty_frame(n))
@@ -151,7 +161,28 @@ def _run_row(meta: dict[str, Any], path: Path) -> dict[str, Any]:
     row["instruments"] = ",".join(meta.get("instruments", []))
     row["clean_timing"] = meta.get("clean_timing", True)
     row["repeat"] = meta.get("repeat", 0)
+    sizes = (meta.get("dataset") or {}).get("sizes") or {}
+    row.update({"n_train": sizes.get("train"), "n_test": sizes.get("test"),
+                "steps_done": meta.get("steps_done"), "epochs_done": meta.get("epochs_done"),
+                "error": meta.get("error"), "started_at": meta.get("started_at")})
     return row
+
+
+def _environment_row(meta: dict[str, Any]) -> dict[str, Any]:
+    """run_id and every environment value of run.json; nested values (thread variables) are
+    left out, cpu_caches is one string ("L1d 48K, L2 2048K")."""
+    env = meta.get("environment") or {}
+    caches = env.get("cpu_caches")
+    return {"run_id": meta["run_id"], **{k: v for k, v in env.items() if not isinstance(v, dict)},
+            "cpu_caches": ", ".join(f"{k} {v}" for k, v in caches.items()) if caches else None}
+
+
+def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The union of the rows' keys in first-seen order (run_id first, even with no rows)."""
+    cols: dict[str, None] = {"run_id": None}
+    for r in rows:
+        cols.update(dict.fromkeys(r))
+    return list(cols)
 
 
 def study_path(results: str | Path, name: str) -> Path:

@@ -12,12 +12,10 @@ def runs(*rows: dict) -> pd.DataFrame:
                 flush_denormal=False, optimizer_impl="default", lr=1e-3, optimizer="adam",
                 adam_eps=1e-4, momentum=0.0, max_steps=None, epochs=1, repeat=0,
                 status="complete", clean_timing=True, instruments="clock", path="x")
-    df = pd.DataFrame([{**base, **{k: v for k, v in r.items() if k != "n_train"}}
-                       for r in rows])
-    meta = pd.DataFrame({"run_id": df["run_id"], "n_train": [r.get("n_train", 100) for r in rows],
-                         "n_test": 10, "steps_done": 0, "epochs_done": 1, "error": None,
-                         "started_at": None})
-    return enrich_runs(df, meta)
+    facts = dict(n_train=100, n_test=10, steps_done=0, epochs_done=1, error=None,
+                 started_at=None)  # the run.json facts store.load flattens into runs
+    df = pd.DataFrame([{**base, **facts, **r} for r in rows])
+    return enrich_runs(df)
 
 
 def phases(run_id: str, per_step: dict[str, int], n_steps: int, epoch: int = 0,

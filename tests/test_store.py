@@ -91,3 +91,37 @@ def test_empty_results_give_empty_frames_with_schema(tmp_path):
     t = store.load(tmp_path)
     assert t["runs"].empty
     assert list(t["phases"].columns) == ["run_id", "epoch", "step", "phase", "wall_ns", "warmup"]
+
+
+def test_load_flattens_run_json_facts_once_and_analyses_do_not_reread_it(tmp_path, monkeypatch,
+                                                                          tiny_cfg):
+    from profkit.analyses.results import load_results
+
+    from profkit.train import run
+
+    cfg = tiny_cfg(max_steps=3, results=str(tmp_path))
+    run(cfg, progress=False)
+    meta = RunDir(tmp_path / cfg.run_id).read_meta()
+    meta["warnings"] = ["first", "second"]
+    RunDir(tmp_path / cfg.run_id).write_meta(meta)
+    t = store.load(tmp_path, tables=[])
+    row = t["runs"].iloc[0]
+    assert (row["n_train"], row["steps_done"]) == (meta["dataset"]["sizes"]["train"], 3)
+    assert list(t["run_warnings"].itertuples(index=False, name=None)) == [
+        (cfg.run_id, "first"), (cfg.run_id, "second")]
+    env = t["environment"].iloc[0]
+    assert env["run_id"] == cfg.run_id and env["torch_threads"] == 1
+    assert "thread_env" not in t["environment"]  # nested values are left out
+    assert env["cpu_caches"] is None or "L1d" in env["cpu_caches"]
+    empty = store.load(tmp_path / "absent")  # no runs: the frames exist with their columns
+    assert list(empty["run_warnings"].columns) == ["run_id", "message"]
+    assert list(empty["environment"].columns) == ["run_id"]
+    # load_results reads every run.json once, through store.load
+    reads = []
+    original = RunDir.read_meta
+    monkeypatch.setattr(RunDir, "read_meta", lambda self: reads.append(self.path) or
+                        original(self))
+    r = load_results(tmp_path)
+    assert reads == [tmp_path / cfg.run_id]
+    assert list(r.frames["run_warnings"]["message"]) == ["first", "second"]
+    assert r.runs.loc[0, "full_epoch_steps"] == -(-row["n_train"] // cfg.batch_size)
