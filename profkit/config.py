@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from profkit.implementation import IMPLEMENTATIONS, resolve
+from profkit.methods import check_method_name, get_method, id_params
 from profkit.validation import ConfigError, check_bool, check_choice, check_int, check_real
 
 OPTIMIZERS = ("adam", "sgd")
@@ -105,7 +106,9 @@ class RunConfig:
         check_int("warmup_steps", self.warmup_steps, 0)
         check_int("eval_batch_size", self.eval_batch_size, 1)
         check_int("repeat", self.repeat, 0)
-        # The registries import torch: checked last, so that a bad number fails at once.
+        check_method_name(self.method)  # torch-free: a misspelt method fails at once
+        # The dataset registry and the methods' classes import torch: checked last, so that a
+        # bad number or name fails at once.
         from profkit.data.registry import check_dataset_name
 
         check_dataset_name(self.dataset)
@@ -143,8 +146,6 @@ class RunConfig:
             # so adding a setting keeps the ids (and the finished runs) of every old config.
             if not f.compare or (f.metadata.get("id_omits_default") and d[f.name] == _default(f)):
                 d.pop(f.name)
-        from profkit.methods import id_params
-
         d["method_params"] = id_params(self.method, d["method_params"])
         digest = hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
         return (f"{self.method}-{self.dataset}-h{self.hidden_layers}-w{self.width}"
@@ -153,9 +154,7 @@ class RunConfig:
 
 def check_method_params(name: str, params: dict[str, Any] | None) -> dict[str, Any]:
     """Validate `params` against the method's Params dataclass; return them with defaults filled."""
-    from profkit.methods import get_method  # torch: see RunConfig.__post_init__
-
-    cls = get_method(name).Params
+    cls = get_method(name).Params  # imports the method's class (torch)
     fields = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(params or {}) - fields)
     if unknown:
@@ -193,8 +192,6 @@ def paper_config(method: str, dataset: str = "mnist", batch_size: int | None = N
     MC-approx at batch 1 ("MC-approxS") uses lr 1e-4. Subnormal floats are not flushed, as in
     plain PyTorch and the paper.
     """
-    from profkit.methods import get_method  # torch: see RunConfig.__post_init__
-
     if batch_size is None:
         batch_size = 20 if method == "mc-approx" else 1
     lr = 1e-4 if (method == "mc-approx" and batch_size == 1) else 1e-3

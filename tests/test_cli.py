@@ -31,6 +31,8 @@ def test_building_the_parser_imports_no_heavy_library():
 
 @pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["run", "--hidden-layers", "0"],
                                   ["errorprop", "--samples", "0"], ["errorprop", "--depths", ""],
+                                  ["run", "--method", "nope"], ["demo", "--methods", "nope"],
+                                  ["errorprop", "--methods", "nope"],
                                   *[[c, "--help"] for c in COMMANDS]])
 def test_help_and_config_errors_import_no_heavy_library(argv):
     code = (f"from profkit.cli import main\ntry:\n    main({argv!r})\n"

@@ -37,8 +37,6 @@ LAZY_IMPORTS = {
         "`import profkit` stays pandas-free; profkit.load imports the store on first use",
     ("profkit.config", "profkit.data.registry"):
         "the dataset registry imports torch; a config looks it up only when built",
-    ("profkit.config", "profkit.methods"):
-        "the methods import torch; a config checks their parameters only when built",
     ("profkit.sweep.executors", "profkit.train"):
         "warms each Dask worker up by importing the trainer before the first timed run",
     ("profkit.sweep.task", "profkit.train"):

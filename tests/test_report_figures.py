@@ -119,6 +119,10 @@ def test_measured_error_has_a_panel_per_training_method_and_a_line_per_estimator
     axes = _data_axes(figures["measured"])
     assert [a.get_title() for a in axes] == ["trained with alsh-approx", "trained with mc-approx"]
     assert all(a.get_yscale() == "log" for a in axes)
+    lo, hi = axes[0].get_ylim()
+    labelled = [t for t in axes[0].get_yticklabels()
+                if t.get_text() and lo <= t.get_position()[1] <= hi]
+    assert labelled  # a wide log range still gets labels
     comp = computed.errorprop.comparison
     drawn = {t for t in _legend_texts(figures["measured"])}
     # an estimator is drawn where it has a positive error; alsh-approx's own estimate is one

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import seaborn as sns
 from profkit.analyses.errorprop import CHANCE_STAT
-from profkit.analyses.figures.base import color, integer_ticks, new, tidy_log
+from profkit.analyses.figures.base import color, integer_ticks, new
 
 # The oracles are not training methods: colours of their own, apart from the methods' palette.
 ORACLE_COLORS = {"topk-terms": "#17becf", "topk-units": "#bcbd22"}
@@ -50,9 +50,10 @@ def measured(comparison: pd.DataFrame):
                    label=f"{est}, depth {depth}")
             if g["theory_pooled"].notna().any():
                 a.plot(g["k"], g["theory_pooled"], ":", color=_color(est))
+        # matplotlib's own log ticks (10^k): the theory at a small c spans many decades,
+        # where 1-2-5 labels thin out to none
         a.set(xlabel="layer k", yscale="log", title=f"trained with {tw}")
         integer_ticks(a)
-        tidy_log(a, "y")
     ax[0, 0].set_ylabel("median |e| / |estimate|")
     fig.suptitle("Measured error (solid) and Theorem 7.2 at the estimated c (dotted)",
                  fontsize=10)

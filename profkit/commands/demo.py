@@ -51,16 +51,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skip the small error-propagation study (§7; `profkit errorprop`)")
 
 
-def plan(args: argparse.Namespace, n_train: int) -> list:
-    """The demo's RunConfigs: the paper's settings (paper_config) scaled down."""
-    from profkit.config import ConfigError, paper_config
-    from profkit.methods import METHODS, get_method
+def check_args(args: argparse.Namespace) -> list[str]:
+    """The demo's methods; a misspelt name or a bad count fails here, before torch."""
+    from profkit.methods import METHODS, check_method_name
+    from profkit.validation import check_int
 
     methods = list(METHODS) if args.methods == "all" else args.methods.split(",")
     for m in methods:
-        get_method(m)  # unknown name -> error listing the valid ones
-    if args.steps < 1:
-        raise ConfigError(f"--steps must be >= 1, got {args.steps}")
+        check_method_name(m)  # unknown name -> error listing the valid ones
+    check_int("--steps", args.steps, 1)
+    return methods
+
+
+def plan(args: argparse.Namespace, n_train: int) -> list:
+    """The demo's RunConfigs: the paper's settings (paper_config) scaled down."""
+    from profkit.config import paper_config
+
+    methods = check_args(args)
     cfgs = []
     for m in methods:
         for b in args.batch_sizes:
@@ -137,7 +144,8 @@ def errorprop_study(args: argparse.Namespace, ds) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from profkit.data import load_dataset
+    check_args(args)
+    from profkit.data import load_dataset  # torch
     from profkit.store import check_writable
 
     check_writable(Path(args.results))

@@ -61,11 +61,13 @@ def check(args: argparse.Namespace) -> None:
 
 def main(args: argparse.Namespace) -> int:
     check(args)
+    from profkit.methods import check_method_name
+
+    methods = [check_method_name(m.strip()) for m in args.methods.split(",") if m.strip()]
     from profkit.config import RunConfig
-    from profkit.errorprop import run_study
+    from profkit.errorprop import run_study  # torch
     from profkit.store import check_writable, study_path
 
-    methods = [m for m in args.methods.split(",") if m.strip()]
     # the first method's config carries the shared fields; its checks name a bad value
     cfg = RunConfig(method=methods[0] if methods else "standard", dataset=args.dataset,
                     width=args.width, batch_size=args.batch_size, threads=args.threads,
