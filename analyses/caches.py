@@ -25,8 +25,10 @@ def cache_misses(counters: pd.DataFrame, steps: pd.DataFrame, runs: pd.DataFrame
     g = c.groupby(keys, as_index=False, dropna=False)
     out = g.agg(value=("value", _sum_or_na), na_reason=("na_reason", _reasons),
                 multiplexed=("multiplexed", "any"))
-    n_steps = steps.groupby("run_id").size().rename("n_steps")
-    out = out.join(n_steps, on="run_id")
+    if len(out) and len(steps):
+        out = out.join(steps.groupby("run_id").size().rename("n_steps"), on="run_id")
+    else:  # joining two empty arrow-backed frames fails; compacted runs have no steps table
+        out["n_steps"] = float("nan")
     out["per_step"] = out["value"] / out["n_steps"]
     return out.merge(run_keys(runs), on="run_id")
 

@@ -46,8 +46,10 @@ def filter_runs(res: Results, where: dict[str, object], side: str = "") -> Resul
 def side_tables(res: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per configuration and phase time table, per run final accuracy) of one side."""
     f, runs = res.frames, res.runs
-    es = runtime.epoch_phase_seconds(f["phases"], runs)
-    ss = runtime.step_phase_stats(f["phases"], runs, set(es.loc[es["extrapolated"], "run_id"]))
+    blocks = f.get("phase_blocks")  # compacted runs (profkit compact)
+    es = runtime.epoch_phase_seconds(f["phases"], runs, blocks)
+    ss = runtime.step_phase_stats(f["phases"], runs, set(es.loc[es["extrapolated"], "run_id"]),
+                                  blocks)
     final = accuracy.final_accuracy(f["epochs"], runs).merge(
         runs[["run_id", "n_test"]], on="run_id", how="left")
     return runtime.phase_table(es, ss, runs), final

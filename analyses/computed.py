@@ -38,9 +38,10 @@ class Computed:
 
 def compute(results: Results, tolerance_pct: float = decision.DEFAULT_TOLERANCE_PCT) -> Computed:
     f, runs = results.frames, results.runs
-    es = runtime.epoch_phase_seconds(f["phases"], runs)
+    blocks = f.get("phase_blocks")  # compacted runs (profkit compact)
+    es = runtime.epoch_phase_seconds(f["phases"], runs, blocks)
     ss = runtime.step_phase_stats(f["phases"], runs,
-                                  set(es.loc[es["extrapolated"], "run_id"]))
+                                  set(es.loc[es["extrapolated"], "run_id"]), blocks)
     table = runtime.ratio_to_standard(runtime.phase_table(es, ss, runs))
     final = accuracy.final_accuracy(f["epochs"], runs)
     acc = accuracy.accuracy_table(final)

@@ -34,15 +34,32 @@ def training_phases(phases: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([ph[tot.columns], tot], ignore_index=True)
 
 
-def epoch_phase_seconds(phases: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """Per run, epoch and phase: seconds (per full epoch), steps seen, extrapolated or not."""
+def _blocks(blocks: pd.DataFrame | None) -> pd.DataFrame:
+    """Training-time rows of phase_blocks (`profkit compact`; empty for raw results)."""
+    if blocks is None or blocks.empty:
+        return pd.DataFrame(columns=["run_id", "epoch", "phase", "n_steps", "warmup", "sum_ns"])
+    return blocks[blocks["phase"] != DIAGNOSTIC]
+
+
+def epoch_phase_seconds(phases: pd.DataFrame, runs: pd.DataFrame,
+                        blocks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per run, epoch and phase: seconds (per full epoch), steps seen, extrapolated or not.
+    Compacted runs (`blocks`, profkit.compact) give the same sums and counts."""
     keys = ["run_id", "epoch", "phase"]
     ph = training_phases(phases)
     out = ph.groupby(keys, as_index=False).agg(wall_ns=("wall_ns", "sum"),
                                                n_steps=("wall_ns", "size"))
-    steady = ph[~ph["warmup"].astype(bool)].groupby(keys)["wall_ns"].mean().rename("steady_ns")
-    out = out.join(steady, on=keys).merge(runs[["run_id", "full_epoch_steps"]], on="run_id",
-                                          how="left")
+    b = _blocks(blocks)
+    if len(ph) or not len(b):
+        steady = ph[~ph["warmup"].astype(bool)].groupby(keys)["wall_ns"].mean()
+        out = out.join(steady.rename("steady_ns"), on=keys)
+    if len(b):
+        bo = b.groupby(keys, as_index=False).agg(wall_ns=("sum_ns", "sum"),
+                                                 n_steps=("n_steps", "sum"))
+        st = b[~b["warmup"].astype(bool)].groupby(keys)[["sum_ns", "n_steps"]].sum()
+        bo = bo.join((st["sum_ns"] / st["n_steps"]).rename("steady_ns"), on=keys)
+        out = pd.concat([out, bo], ignore_index=True) if len(out) else bo
+    out = out.merge(runs[["run_id", "full_epoch_steps"]], on="run_id", how="left")
     full = pd.to_numeric(out["full_epoch_steps"], errors="coerce")
     out["extrapolated"] = full.notna() & (out["n_steps"] < full)
     per_step = out["steady_ns"].fillna(out["wall_ns"] / out["n_steps"])
@@ -51,7 +68,8 @@ def epoch_phase_seconds(phases: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFram
 
 
 def step_phase_stats(phases: pd.DataFrame, runs: pd.DataFrame,
-                     extrapolated_runs: set[str] = frozenset()) -> pd.DataFrame:
+                     extrapolated_runs: set[str] = frozenset(),
+                     blocks: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per run and phase: median ms per non-warm-up step with a moving-block bootstrap CI,
     mean, CV, and a block-means CI of seconds per full epoch: over all steps (warm-up
     included, as the measured epoch is), or over steady steps for runs whose epochs were
@@ -60,9 +78,26 @@ def step_phase_stats(phases: pd.DataFrame, runs: pd.DataFrame,
     full = runs.set_index("run_id")["full_epoch_steps"]
     rows = [_step_row(rid, phase, g, full.get(rid), rid in extrapolated_runs)
             for (rid, phase), g in ph.groupby(["run_id", "phase"])]
+    rows += [_compacted_row(rid, phase, g, full.get(rid))
+             for (rid, phase), g in _blocks(blocks).groupby(["run_id", "phase"])]
     cols = ["run_id", "phase", "n_steps", "median_ms", "median_lo_ms", "median_hi_ms",
-            "mean_ms", "cv", "epoch_lo_s", "epoch_hi_s", "block_ms", "full_steps"]
+            "mean_ms", "cv", "epoch_lo_s", "epoch_hi_s", "block_ms", "full_steps", "compacted"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _compacted_row(run_id: str, phase: str, g: pd.DataFrame, full_steps) -> dict:
+    """A compacted run's phase: the exact mean of its steady steps; no per-step median and
+    no within-run interval (profkit compact keeps block sums, not the steps)."""
+    steady = g[~g["warmup"].astype(bool)]
+    steady = steady if len(steady) else g
+    n = int(steady["n_steps"].sum())
+    nan = float("nan")
+    return {"run_id": run_id, "phase": phase, "n_steps": n, "median_ms": nan,
+            "median_lo_ms": nan, "median_hi_ms": nan,
+            "mean_ms": float(steady["sum_ns"].sum()) / n / 1e6 if n else nan, "cv": nan,
+            "epoch_lo_s": nan, "epoch_hi_s": nan, "block_ms": None,
+            "full_steps": float(full_steps) if pd.notna(full_steps) else nan,
+            "compacted": True}
 
 
 def _step_row(run_id: str, phase: str, g: pd.DataFrame, full_steps, steady_only: bool) -> dict:
@@ -76,7 +111,7 @@ def _step_row(run_id: str, phase: str, g: pd.DataFrame, full_steps, steady_only:
     return {"run_id": run_id, "phase": phase, "n_steps": len(ms), "median_ms": np.median(ms),
             "median_lo_ms": lo, "median_hi_ms": hi, "mean_ms": ms.mean(), "cv": stats.cv(ms),
             "epoch_lo_s": mlo * full / 1e3, "epoch_hi_s": mhi * full / 1e3,
-            "block_ms": tuple(blocks), "full_steps": full}
+            "block_ms": tuple(blocks), "full_steps": full, "compacted": False}
 
 
 def phase_table(epoch_seconds: pd.DataFrame, step_stats: pd.DataFrame,
@@ -87,8 +122,9 @@ def phase_table(epoch_seconds: pd.DataFrame, step_stats: pd.DataFrame,
     per_run = epoch_seconds.groupby(["run_id", "phase"], as_index=False).agg(
         seconds=("seconds", "mean"), n_epochs=("epoch", "size"),
         extrapolated=("extrapolated", "any"))
-    per_run = per_run.merge(step_stats[["run_id", "phase", "median_ms", "block_ms",
-                                        "full_steps"]], on=["run_id", "phase"], how="left")
+    cols = ["run_id", "phase", "median_ms", "block_ms", "full_steps"]
+    cols += ["compacted"] if "compacted" in step_stats else []
+    per_run = per_run.merge(step_stats[cols], on=["run_id", "phase"], how="left")
     per_run = per_run.merge(run_keys(runs), on="run_id")
     if per_run.empty:
         return pd.DataFrame(columns=[*GROUP_KEYS, "phase", "s_per_epoch", "ci_lo", "ci_hi",
@@ -121,6 +157,9 @@ def _group_ci(s: np.ndarray, g: pd.DataFrame) -> tuple[float, float, str, tuple]
                                                     strict=True) if isinstance(b, tuple)]
     sample = np.concatenate(blocks) if blocks else np.array([])
     lo, hi = stats.positive_t_ci(sample) if len(sample) else (np.nan, np.nan)
+    if not blocks and "compacted" in g and g["compacted"].fillna(False).astype(bool).any():
+        return lo, hi, (f"n<3 repeats ({len(s)}): no between-repeat interval; compacted data "
+                        "(profkit compact) keeps no steps for a within-run one"), tuple(sample)
     return lo, hi, (f"n<3 repeats ({len(s)}): no between-repeat interval; t over block "
                     "means of steps"), tuple(sample)
 

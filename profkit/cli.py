@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "sweep": "sweep",
     "reproduce": "reproduce",
     "errorprop": "errorprop",
+    "compact": "compact",
 }
 
 # Exceptions that are the user's input, printed as one clear line instead of a traceback,

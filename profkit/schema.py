@@ -20,6 +20,8 @@ import pyarrow as pa
 #   counters; the errorprop study table once per results directory. The failure records a
 #   sweep wrote for runs that died outside the trainer had no schema_version: a run.json
 #   without one is read as version 1.
+#   Added within version 1 (nothing existing changed meaning): `phase_blocks`, which only
+#   `profkit compact` writes, in place of a long run's phases, with run.json's `compacted`.
 SCHEMA_HISTORY: dict[int, str] = {
     1: "run.json + one folder of parquet parts per table (profkit 0.1.0)",
 }
@@ -92,6 +94,23 @@ TABLES: dict[str, Table] = {
             _c("phase", _STR, "phase name; `other` is the step's time outside named phases"),
             _c("wall_ns", _I64, "monotonic wall time spent in the phase, nanoseconds"),
             _c("warmup", _BOOL, "step is within the warm-up window (flagged, not dropped)"),
+        )),
+        Table("phase_blocks", "Blocks of consecutive steps of a long run, written by `profkit "
+              "compact` in place of its phases table (docs/reproduction.md): per epoch, the "
+              "warm-up steps as block 0, then blocks of a fixed number of steps.", (
+            _c("epoch", _I32, "epoch index, from 0"),
+            _c("block", _I32, "block index within the epoch, from 0"),
+            _c("phase", _STR, "phase name; `total` is the step's training time (all phases "
+               "but `diagnostic`)"),
+            _c("first_step", _I64, "global index of the block's first step with this phase"),
+            _c("n_steps", _I64, "steps of the block that ran this phase"),
+            _c("warmup", _BOOL, "the block's steps are warm-up steps"),
+            _c("sum_ns", _I64, "sum of the phase's wall times over the block, nanoseconds"),
+            _c("min_ns", _I64, "smallest wall time of the phase in the block, nanoseconds"),
+            _c("q25_ns", _F64, "first quartile, nanoseconds"),
+            _c("median_ns", _F64, "median, nanoseconds"),
+            _c("q75_ns", _F64, "third quartile, nanoseconds"),
+            _c("max_ns", _I64, "largest wall time, nanoseconds"),
         )),
         Table("steps", "One row per training step.", (
             _c("epoch", _I32, "epoch index, from 0"),

@@ -98,8 +98,10 @@ def _ratio_cell(r) -> object:
 def step_table(c: Computed) -> str:
     """Per run: each phase's median ms per step with its bootstrap 95% CI, one cell per phase."""
     s = c.step_stats.merge(c.runs[["run_id", *GROUP_KEYS, "repeat"]], on="run_id")
-    s = s.assign(cell=[f"{m:.3g}\n[{lo:.3g}, {hi:.3g}]" for m, lo, hi in
-                       zip(s["median_ms"], s["median_lo_ms"], s["median_hi_ms"], strict=True)])
+    packed = s["compacted"].fillna(False).astype(bool) if "compacted" in s else [False] * len(s)
+    s = s.assign(cell=["not kept (compacted)" if p else f"{m:.3g}\n[{lo:.3g}, {hi:.3g}]"
+                       for m, lo, hi, p in zip(s["median_ms"], s["median_lo_ms"],
+                                               s["median_hi_ms"], packed, strict=True)])
     w = s.set_index(["run_id", *GROUP_KEYS, "repeat", "n_steps", "phase"])["cell"]
     w = w.unstack("phase")
     phases = runtime.phase_order(w.columns)
@@ -123,6 +125,13 @@ def build(c: Computed) -> Section:
         sec.missing.append("no phase timings (phases table is empty)")
         return sec
     s_claims.runtime_ratios(c, sec)
+    packed = c.step_stats.loc[c.step_stats["compacted"].fillna(False).astype(bool), "run_id"] \
+        if "compacted" in c.step_stats else []
+    if len(packed):
+        sec.text(f"{pd.Series(packed).nunique()} long runs here are compacted (`profkit "
+                 "compact`: blocks of steps instead of every step): their seconds per epoch and "
+                 "mean step times are exact, their per-step medians and within-run intervals "
+                 "are not available, so an interval of theirs comes only from >= 3 repeats.")
     sec.table(phase_seconds_table(c), "Seconds per epoch by phase, with the paper's values")
     sec.table(ratio_table(c), "Ratio to Standard at the same dataset, batch size, depth, width "
               "[95% CI]",
