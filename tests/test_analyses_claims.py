@@ -270,3 +270,26 @@ def test_published_variant_runs_are_kept_apart_in_every_table():
              dict(run_id="d", method="standard"))
     assert list(r["variant"]) == ["lr=0.001", "as published, lr=0.001", "as published, lr=0.0001",
                                   "lr=0.001"]
+
+
+def test_ratio_reference_runs_on_the_same_optimizer_kernel():
+    # a fused-Adam Standard 3x faster than the default one must not be ALSH-approx's reference
+    c = computed(phases=phase_table(timing("standard", STD),
+                                    timing("alsh-approx", (2.2, 2.25, 2.3)),
+                                    timing("standard", (0.33, 0.34, 0.335),
+                                           optimizer_impl="fused")))
+    v = verdict_of(c, ALSH)
+    assert v["verdict"] == "reproduced" and v["value"] == pytest.approx(2.25, rel=1e-3)
+
+
+def test_leaf_joins_accuracy_runs_and_timing_runs_of_other_configurations():
+    # accuracy from whole-epoch runs on fused Adam, times from capped default-Adam runs: the
+    # leaf still has both (otherwise the pick would be by accuracy alone)
+    f = final(dict(method="mc-approx", batch_size=20, test=0.96, optimizer_impl="fused"),
+              dict(method="standard", batch_size=20, test=0.97, optimizer_impl="fused"))
+    t = phase_table(timing("mc-approx", (1.0, 1.0, 1.0), batch_size=20, variant="max_steps=150"),
+                    timing("standard", (2.0, 2.0, 2.0), batch_size=20, variant="max_steps=150"),
+                    timing("standard", (0.5, 0.5, 0.5), batch_size=20, implementation="tuned"))
+    v = verdict_of(computed(f, t), "10.4-minibatch-shallow")
+    assert v["verdict"] == "reproduced" and "MC-approx M (b20)" in v["measured"]
+    assert "1 s/epoch" in v["measured"]  # the paper implementation's time, not tuned's
