@@ -69,6 +69,9 @@ def lazy_what(method: str, implementation: str, params: dict[str, Any]) -> str |
             return "active rows of each hidden layer x active input columns, their biases, " \
                    "the output layer's active columns"
     if method == "dropout" and implementation == "tuned" and params.get("impl") == "gather":
+        if params.get("as_published", False):  # its later hidden layers are never trained
+            return "kept rows of the first hidden layer, their biases, the output layer's " \
+                   "kept columns"
         return "kept rows of each hidden layer x kept input columns, their biases, the " \
                "output layer's kept columns"
     return None

@@ -184,6 +184,7 @@ class Trainer:
         if self.cfg.max_steps is not None:
             n_steps = min(n_steps, self.cfg.max_steps - self.step)
         perm = torch.randperm(n, generator=self.data_gen)
+        self.method.on_epoch_start(epoch)  # outside the timed steps, as on_epoch_end
         self.rec.clear(epoch, self.step)
         t_start = perf_counter_ns()
         diverged = self._steps(perm, n_steps, epoch)

@@ -183,7 +183,7 @@ def test_bad_params_raise_config_error(params, match):
 
 def test_paper_params():
     cfg = RunConfig(method="dropout", method_params=get_method("dropout").paper_params())
-    assert cfg.method_params == {"p": 0.05, "impl": "gather"}
+    assert cfg.method_params == {"p": 0.05, "impl": "gather", "as_published": False}
 
 
 def test_run_writes_keep_rate_stats(tmp_path):

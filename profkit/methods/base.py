@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import torch
 import torch.nn.functional as F
 
+from profkit.methods.published import published_flag
 from profkit.methods.subset_grads import SubsetGrads
 from profkit.model import MLP, make_optimizer
+from profkit.validation import check_bool
 
 if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds one
     from profkit.config import RunConfig
@@ -51,8 +53,17 @@ def stat_row(layer: int, stat: str, value: float | None, diagnostic: bool = Fals
 
 
 @dataclass(frozen=True)
-class NoParams:
-    """A method without parameters of its own."""
+class StandardParams:
+    """as_published: the authors' committed Standard (sigmoid hidden units, N(0, 1) weights).
+
+    Also the Params of TrainingMethod itself, so that a subclass run under the `standard`
+    config (tests' fakes, a user's experiment) accepts the recorded parameters; only Standard
+    acts on as_published."""
+
+    as_published: bool = published_flag()
+
+    def __post_init__(self) -> None:
+        check_bool("as_published", self.as_published)
 
 
 class TrainingMethod:
@@ -65,7 +76,7 @@ class TrainingMethod:
     """
 
     name = "standard"
-    Params: type = NoParams
+    Params: type = StandardParams
     phases: tuple[str, ...] = ("forward", "backward", "optimizer")
 
     def __init__(self, cfg: RunConfig, in_features: int, n_classes: int,
@@ -73,9 +84,17 @@ class TrainingMethod:
         self.cfg = cfg
         self.params = self.Params(**cfg.method_params)
         self.gen = generator
-        self.model = MLP(in_features, cfg.width, cfg.hidden_layers, n_classes)
+        self.model = self.build_model(in_features, n_classes)
         self.optimizer: torch.optim.Optimizer | SubsetGrads = make_optimizer(
-            cfg, self.model.parameters())
+            cfg, self.trained_parameters())
+
+    def build_model(self, in_features: int, n_classes: int) -> MLP:
+        """The network this method trains (self.params is set): profkit's MLP by default."""
+        return MLP(in_features, self.cfg.width, self.cfg.hidden_layers, n_classes)
+
+    def trained_parameters(self) -> list[torch.nn.Parameter]:
+        """The parameters the optimizer updates: all of the model's by default."""
+        return list(self.model.parameters())
 
     @classmethod
     def paper_params(cls) -> dict[str, Any]:
@@ -108,6 +127,10 @@ class TrainingMethod:
         per-layer estimates beside the exact values, without training. Exact methods: []."""
         return []
 
+    def on_epoch_start(self, epoch: int) -> None:
+        """The trainer's epoch-start hook, before the epoch's first step and outside the timed
+        phases (the published Dropout re-creates its optimizer here). Default: nothing."""
+
     def on_epoch_end(self, epoch: int) -> list[dict[str, Any]]:
         """The trainer's epoch-end hook, outside the timed phases. Returns the epoch's rows for
         the `method_stats` table (each from stat_row(); the trainer adds the epoch), then resets
@@ -122,4 +145,15 @@ class TrainingMethod:
 
 
 class Standard(TrainingMethod):
-    """Plain dense training of the MLP: the reference for every comparison."""
+    """Plain dense training of the MLP: the reference for every comparison.
+
+    as_published=true trains the authors' committed Standard (Regular_NN/model.py: MLP with
+    nn.Sigmoid after every hidden layer, reset_parameters drawing weights from N(0, 1), zero
+    biases) instead of profkit's ReLU and Kaiming network; docs/published-variants.md.
+    """
+
+    def build_model(self, in_features: int, n_classes: int) -> MLP:
+        if not self.params.as_published:
+            return super().build_model(in_features, n_classes)
+        return MLP(in_features, self.cfg.width, self.cfg.hidden_layers, n_classes,
+                   activation="sigmoid", init="normal")

@@ -34,7 +34,9 @@ weights stop drifting (docs/implementations.md says how lazy Adam differs from d
 Published-code defects avoided (docs/methods.md): the authors' Dropout kept extra hidden
 layers in a plain Python list, so they were never registered or trained (here every layer is
 in the MLP's ModuleList); it also re-created Adam every epoch, discarding its moments (here one
-optimizer lives for the whole run).
+optimizer lives for the whole run). `as_published=true` reproduces both for comparison
+(profkit.methods.published: every hidden layer after the first keeps its initial weights, and
+the optimizer is re-created at each epoch start); docs/published-variants.md.
 """
 
 from __future__ import annotations
@@ -48,8 +50,10 @@ from torch import nn
 
 from profkit.implementation import lazy_updates
 from profkit.methods.base import TrainingMethod, stat_row
+from profkit.methods.published import published_flag, registered_parameters, unregistered_layers
 from profkit.methods.subset_grads import LazyOptimizer, SubsetGrads
-from profkit.validation import check_choice, check_probability
+from profkit.model import make_optimizer
+from profkit.validation import check_bool, check_choice, check_probability
 
 if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds one
     from profkit.config import RunConfig
@@ -59,14 +63,17 @@ IMPLS = ("mask", "gather")
 
 @dataclass(frozen=True)
 class DropoutParams:
-    """p: keep probability of a hidden unit, in (0, 1]; impl: `gather` (default) or `mask`."""
+    """p: keep probability of a hidden unit, in (0, 1]; impl: `gather` (default) or `mask`;
+    as_published: hidden layers after the first untrained, optimizer re-created every epoch."""
 
     p: float = 0.05
     impl: str = "gather"
+    as_published: bool = published_flag()
 
     def __post_init__(self) -> None:
         check_probability("p", self.p, "keep probability of a hidden unit; paper: 0.05")
         check_choice("impl", self.impl, IMPLS)
+        check_bool("as_published", self.as_published)
 
 
 def gathered(lin: nn.Linear, rows: torch.Tensor | None, cols: torch.Tensor | None
@@ -102,8 +109,27 @@ class Dropout(TrainingMethod):
         self.kept_t = torch.zeros(n_hidden, dtype=torch.float64)  # mask impl: tensor counts
         self.last_kept: list[torch.Tensor] = []  # gather: kept index sets of the last step
         self.lazy = lazy_updates(cfg)
+        # as published, these layers' weights never change: they are gathered by plain
+        # autograd (never as the lazy optimizer's leaves) and left out of every optimizer
+        self.frozen = {id(lin) for lin in unregistered_layers(self.model)} \
+            if self.params.as_published else set()
         if self.lazy:  # tuned: only the kept entries are gathered as leaves and updated
-            self.optimizer = LazyOptimizer(cfg, list(self.model.parameters()))
+            self.optimizer = self._new_optimizer()
+
+    def _new_optimizer(self) -> torch.optim.Optimizer | SubsetGrads:
+        if self.lazy:
+            return LazyOptimizer(self.cfg, self.trained_parameters())
+        return make_optimizer(self.cfg, self.trained_parameters())
+
+    def trained_parameters(self) -> list[nn.Parameter]:
+        if self.params.as_published:
+            return registered_parameters(self.model)
+        return super().trained_parameters()
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """As published: a new optimizer every epoch (the public train() builds its Adam)."""
+        if self.params.as_published:
+            self.optimizer = self._new_optimizer()
 
     @classmethod
     def paper_params(cls) -> dict[str, Any]:
@@ -149,7 +175,7 @@ class Dropout(TrainingMethod):
 
     def _gathered(self, lin: nn.Linear, rows: torch.Tensor | None, cols: torch.Tensor | None
                   ) -> tuple[torch.Tensor, torch.Tensor]:
-        if not self.lazy:
+        if not self.lazy or id(lin) in self.frozen:
             return gathered(lin, rows, cols)
         opt = self.optimizer  # leaves the lazy step scatters back: (|rows|, |cols|), (|rows|,)
         assert isinstance(opt, SubsetGrads)  # self.lazy: __init__ made it a LazyOptimizer

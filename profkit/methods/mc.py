@@ -37,6 +37,11 @@ Where profkit differs from or chooses within the public code (docs/methods.md):
   pairs unscaled. Scaling is a broadcast multiply, not a diagonal matmul.
 - The driver's defects are not copied: log-softmax is over classes (not the batch), the
   initialisation is Kaiming (its reset_parameters was a no-op), and there is no dropout.
+- `as_published=true` reproduces, for comparison, the two that move its numbers most
+  directly (docs/published-variants.md): capping is set to `clamp`, and the training loss
+  normalises log-softmax over the batch (dim 0) instead of the classes, as the public driver's
+  MLP does. At batch 1 that log-softmax is identically 0, so nothing learns. Evaluation stays
+  exact and over classes (the driver's dim-0 test predictions depend on the test batch).
 
 `norm_refresh`: the row norms of W in grad_input's probabilities are recomputed every
 norm_refresh steps (0, the default: 1 under implementation=paper, as published, and
@@ -60,6 +65,7 @@ import torch.nn.functional as F
 
 from profkit.implementation import norm_refresh
 from profkit.methods.base import LayerEstimate, TrainingMethod, stat_row
+from profkit.methods.published import published_flag
 from profkit.sampling import CAPPINGS, l2_norms, sample_size, sampled_matmul
 from profkit.validation import check_bool, check_choice, check_int, check_real
 
@@ -83,8 +89,12 @@ class MCParams:
     # steps between W row-norm refreshes; 0: by implementation. Added after run ids were
     # published: at its default it stays out of the id (profkit.methods.id_params).
     norm_refresh: int = dataclasses.field(default=0, metadata={"id_omits_default": True})
+    as_published: bool = published_flag()
 
     def __post_init__(self) -> None:
+        check_bool("as_published", self.as_published)
+        if self.as_published:  # the public code's capping, recorded as what ran
+            object.__setattr__(self, "capping", "clamp")
         check_real("sample_ratio", self.sample_ratio, 0.0, 1.0,
                    what="k = max(floor(n * sample_ratio), min_k); driver default 0.9")
         check_int("min_k", self.min_k, 1, what="the least number of pairs kept; driver default 10")
@@ -193,7 +203,12 @@ class MCApprox(TrainingMethod):
             x = F.relu(sampled_linear(x, lin.weight, lin.bias, s))
         out = self.model.output
         z = sampled_linear(x, out.weight, out.bias, self.samplers[-1])
-        return F.log_softmax(z, dim=1)
+        return self.log_probs(z)
+
+    def log_probs(self, z: torch.Tensor) -> torch.Tensor:
+        """Training log-probabilities of logits z (batch, classes): over the classes, or as
+        published over the batch (dim 0), which is not a distribution over classes."""
+        return F.log_softmax(z, dim=0 if self.params.as_published else 1)
 
     def on_epoch_end(self, epoch: int) -> list[dict[str, Any]]:
         """Per layer and product: mean sampled pairs and mean k per backward call; then reset."""
@@ -233,7 +248,7 @@ class MCApprox(TrainingMethod):
             z = (sampled_linear(h, lin.weight, lin.bias, s) if sampled
                  else F.linear(h, lin.weight, lin.bias))
             h = F.relu(z) if i < len(layers) - 1 else z
-        loss = F.nll_loss(F.log_softmax(h, dim=1), y)
+        loss = F.nll_loss(self.log_probs(h), y)
         weights = [lin.weight for lin in layers]
         grads = torch.autograd.grad(loss, weights + inputs)
         n = len(weights)

@@ -33,6 +33,15 @@ Published-code defects avoided (docs/methods.md): the authors' version computed 
 ReLU instead of a sigmoid (so ~98% of active units were kept: almost no dropout), sampled masks
 at test time, and recomputed the full matmul for pi. Here pi uses the sigmoid, evaluation uses
 the expectation, and pi reuses z.
+
+`as_published=true` reproduces the public keep probability for comparison (DropOut/layers.py,
+class Standout, built with alpha 0.5 and beta 1 in DropOut/main.py): pi = relu(0.5 x W^T + 1),
+recomputed from the layer input and weight (a second matmul, without the bias), no gradient
+through pi, beta fixed (not adapted), mask m ~ Bernoulli(min(pi, 1)). Where the layer is active
+(x W^T + b > 0, b small) pi > 1, so nearly every active unit is kept. It also takes the public
+Net's two training defects (profkit.methods.published): hidden layers after the first are never
+trained and the optimizer is re-created every epoch. Evaluation stays exact: the expectation
+relu(z) * min(pi, 1) (the public code sampled masks at test time too).
 """
 
 from __future__ import annotations
@@ -43,8 +52,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from profkit.methods.base import TrainingMethod, stat_row
+from profkit.methods.published import published_flag, registered_parameters
+from profkit.model import make_optimizer
 from profkit.validation import check_bool, check_probability, check_real
 
 if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds one
@@ -52,13 +64,15 @@ if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds
 
 BETA_MAX = 50.0  # |beta| cap: sigmoid(50) is 1.0 in float32, so larger values change nothing
 LOGIT_EPS = 1e-6  # mean keep rates are clamped to [eps, 1 - eps] before the logit
+PUBLISHED_ALPHA, PUBLISHED_BETA = 0.5, 1.0  # DropOut/main.py: Standout(self.fc1, 0.5, 1)
 
 
 @dataclass(frozen=True)
 class StandoutParams:
     """p: target mean keep rate in (0, 1]; alpha: slope in pi = sigmoid(alpha z + beta);
     beta_init: starting beta (None: logit(p)); adapt_beta: track p by adapting beta;
-    beta_gain: feedback gain in (0, 2]; pi_grad: straight-through gradient through pi."""
+    beta_gain: feedback gain in (0, 2]; pi_grad: straight-through gradient through pi;
+    as_published: the public ReLU keep probability (see the module docstring)."""
 
     p: float = 0.05
     alpha: float = 1.0
@@ -66,8 +80,14 @@ class StandoutParams:
     adapt_beta: bool = True
     beta_gain: float = 0.5
     pi_grad: bool = False
+    as_published: bool = published_flag()
 
     def __post_init__(self) -> None:
+        check_bool("as_published", self.as_published)
+        if self.as_published and (self.alpha != 1.0 or self.beta_init is not None
+                                  or self.pi_grad):
+            raise ValueError("as_published=true uses the public code's alpha 0.5, beta 1 and "
+                             "no gradient through pi; leave alpha, beta_init and pi_grad unset")
         check_probability("p", self.p, "target mean keep rate; paper: 0.05")
         check_real("alpha", self.alpha, -1e6, 1e6, what="slope of the keep probability")
         if self.beta_init is not None:
@@ -98,6 +118,8 @@ class Standout(TrainingMethod):
         self.alpha = float(prm.alpha)
         self.target_logit = _logit(prm.p)
         start = prm.beta_init if prm.beta_init is not None else self.target_logit
+        if prm.as_published:  # recorded as the `beta` stat: the public constant
+            self.alpha, start = PUBLISHED_ALPHA, PUBLISHED_BETA
         self.beta = torch.full((n_hidden,), float(start))  # (hidden layers,)
         self.pi_sum = torch.zeros(n_hidden, dtype=torch.float64)  # sum over steps of mean pi
         self.mask_sum = torch.zeros(n_hidden, dtype=torch.float64)  # ... of mean mask
@@ -112,7 +134,28 @@ class Standout(TrainingMethod):
         """pi = sigmoid(alpha z + beta) (batch, width) from pre-activation z (batch, width)."""
         return torch.sigmoid(torch.add(self.beta[layer], z, alpha=self.alpha))
 
+    def trained_parameters(self) -> list[nn.Parameter]:
+        if self.params.as_published:
+            return registered_parameters(self.model)
+        return super().trained_parameters()
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """As published: a new optimizer every epoch (the public train() builds its Adam)."""
+        if self.params.as_published:
+            self.optimizer = make_optimizer(self.cfg, self.trained_parameters())
+
+    @staticmethod
+    @torch.no_grad()
+    def published_keep_prob(x: torch.Tensor, lin: nn.Linear) -> torch.Tensor:
+        """The public pi = relu(0.5 x W^T + 1) (batch, width) from the layer input x
+        (batch, in), clamped to 1 (a Bernoulli probability; the public comparison
+        uniform < pi keeps every unit with pi >= 1). Its own matmul, as published."""
+        z = x.matmul(lin.weight.t())  # (batch, width), no bias: as DropOut/layers.py
+        return F.relu(z.mul_(PUBLISHED_ALPHA).add_(PUBLISHED_BETA)).clamp_(max=1.0)
+
     def forward_train(self, x: torch.Tensor) -> torch.Tensor:
+        if self.params.as_published:
+            return self._published_forward(x)
         for i, lin in enumerate(self.model.hidden):
             z = lin(x)  # (batch, width): the only matmul; pi reuses it
             if self.params.pi_grad:
@@ -128,13 +171,23 @@ class Standout(TrainingMethod):
         self.steps += 1
         return F.log_softmax(self.model.output(x), dim=1)  # (batch, classes)
 
+    def _published_forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, lin in enumerate(self.model.hidden):
+            z = lin(x)  # (batch, width)
+            pi = self.published_keep_prob(x, lin)  # the second matmul, as published
+            m = torch.bernoulli(pi, generator=self.gen)  # (batch, width) in {0, 1}
+            x = F.relu(z) * m
+            self._observe(i, pi, m)
+        self.steps += 1
+        return F.log_softmax(self.model.output(x), dim=1)  # (batch, classes)
+
     @torch.no_grad()
     def _observe(self, layer: int, pi: torch.Tensor, m: torch.Tensor) -> None:
         """Accumulate keep rates and move beta toward the target mean keep rate."""
         mean_pi = pi.mean()
         self.pi_sum[layer] += mean_pi
         self.mask_sum[layer] += m.mean()
-        if self.params.adapt_beta:
+        if self.params.adapt_beta and not self.params.as_published:  # published: beta fixed
             err = self.target_logit - torch.logit(mean_pi, eps=LOGIT_EPS)
             self.beta[layer] = (self.beta[layer] + self.params.beta_gain * err).clamp(
                 -BETA_MAX, BETA_MAX)
@@ -144,7 +197,9 @@ class Standout(TrainingMethod):
         """Exact expectation: relu(z) * pi at every hidden layer, no sampling."""
         for i, lin in enumerate(self.model.hidden):
             z = lin(x)  # (batch, width)
-            x = F.relu(z) * self.keep_prob(z, i)
+            pi = (self.published_keep_prob(x, lin) if self.params.as_published
+                  else self.keep_prob(z, i))
+            x = F.relu(z) * pi
         return F.log_softmax(self.model.output(x), dim=1)
 
     def on_epoch_end(self, epoch: int) -> list[dict[str, Any]]:
