@@ -69,11 +69,18 @@ def run_json_warnings(run_warnings: pd.DataFrame) -> pd.DataFrame:
                    for r in run_warnings.itertuples()])
 
 
+def load_warnings(skipped: pd.DataFrame) -> pd.DataFrame:
+    """Run directories profkit.load skipped as unreadable (profkit/loading.py's rule)."""
+    return _frame([{"kind": "run skipped", "run_id": None,
+                    "message": f"{r.path}: {r.reason}; not loaded"} for r in skipped.itertuples()])
+
+
 def all_warnings(frames: dict[str, pd.DataFrame], step_stats: pd.DataFrame,
                  table: pd.DataFrame) -> pd.DataFrame:
     parts = [status_warnings(frames["runs"]), clean_warnings(frames["runs"]),
              timing_warnings(step_stats, table), counter_warnings(frames["counters"]),
              subnormal_warnings(frames["epochs"]),
-             run_json_warnings(frames.get("run_warnings", _frame([])))]
+             run_json_warnings(frames.get("run_warnings", _frame([]))),
+             load_warnings(frames.get("load_warnings", pd.DataFrame(columns=["path", "reason"])))]
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else _frame([])

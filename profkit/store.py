@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from profkit import schema
+from profkit import loading, schema
 
 RUN_FILE = "run.json"
 
@@ -54,13 +55,6 @@ def check_writable(directory: Path) -> None:
         ) from None
 
 
-def read_parquet(path: Path, arrow_schema: pa.Schema) -> pa.Table:
-    """Read one parquet file through an open file: pyarrow parses a path *string* as a URI
-    when it can, so a relative directory like `res-12:30/...` would be taken for a scheme."""
-    with open(path, "rb") as f:
-        return pq.read_table(f, schema=arrow_schema)
-
-
 class RunDir:
     """One run's directory: run.json plus one sub-directory of parquet parts per table."""
 
@@ -94,56 +88,79 @@ class RunDir:
         spec = schema.table(name)
         if not parts:
             return schema.empty_table(spec)
-        return schema.to_frame(pa.concat_tables([read_parquet(p, spec.arrow_schema)
-                                                 for p in parts]))
+        return schema.to_frame(pa.concat_tables([loading.read_part(p, spec) for p in parts]))
 
 
 def run_dirs(results: Path) -> list[Path]:
-    """Run directories under `results` (any depth), sorted by path."""
+    """Run directories under `results` (any depth), sorted by path. Hidden directories (such as
+    `.stale/`, where earlier attempts are retired) are not results."""
     results = Path(results)
     if (results / RUN_FILE).exists():
         return [results]
-    return sorted(p.parent for p in results.rglob(RUN_FILE))
+    return sorted(p.parent for p in results.rglob(RUN_FILE)
+                  if not any(part.startswith(".") for part in p.relative_to(results).parts))
 
 
 def load(results: str | Path, tables: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
-    """Load every run under `results` as tidy frames.
+    """Load every run under `results` as tidy frames, by the rule of profkit/loading.py.
 
     Returns {"runs": one row per run (flattened config, status, progress, environment
     summary), <table>: the concatenation of that table over runs, with `run_id` first, and
     the run.json facts schema.RUN_JSON_FRAMES declares: "run_warnings" (run_id, message) and
-    "environment" (run_id and one column per environment value)}. This is the one place
-    run.json is read for analysis. A run that was interrupted or diverged is included; its
-    `status` says so.
+    "environment" (run_id and one column per environment value); "load_warnings": one row
+    (path, reason) per run directory skipped as unreadable, each also issued as a
+    LoadWarning}. This is the one place run.json is read for analysis. A run that was
+    interrupted or diverged is included; its `status` says so. Rows attributed twice
+    (duplicate keys, one run id in two directories) are a DuplicateKeyError naming both files.
     """
+    results = Path(results)
+    if not results.exists():
+        raise FileNotFoundError(f"results directory {results} does not exist")
     names = list(tables) if tables is not None else list(schema.TABLES)
     runs: list[dict[str, Any]] = []
-    warnings: list[dict[str, Any]] = []
+    run_warnings: list[dict[str, Any]] = []
     environments: list[dict[str, Any]] = []
     frames: dict[str, list[pd.DataFrame]] = {n: [] for n in names}
-    for d in run_dirs(Path(results)):
-        rd = RunDir(d)
+    skipped: list[dict[str, str]] = []
+    seen: dict[str, Path] = {}
+    for d in run_dirs(results):
         try:
-            meta = rd.read_meta()
-        except (OSError, json.JSONDecodeError) as e:
-            raise ValueError(f"{d / RUN_FILE} is unreadable ({e}); delete that run directory "
-                             "or re-run it") from None
-        schema.check_version(meta.get("schema_version"), str(d / RUN_FILE))
+            meta, tbls = _read_run(d, names)
+        except loading.UnreadableRunError as e:
+            skipped.append({"path": str(e.path), "reason": e.reason})
+            warnings.warn(str(e), loading.LoadWarning, stacklevel=2)
+            continue
+        loading.check_run_ids(seen, meta["run_id"], d / RUN_FILE)
         runs.append(_run_row(meta, d))
-        warnings += [{"run_id": meta["run_id"], "message": w} for w in meta.get("warnings") or []]
+        run_warnings += [{"run_id": meta["run_id"], "message": w}
+                         for w in meta.get("warnings") or []]
         environments.append(_environment_row(meta))
-        for n in names:
-            df = rd.read(n)
+        for n, df in tbls.items():
             df.insert(0, "run_id", pd.Series([meta["run_id"]] * len(df), dtype="string"))
             frames[n].append(df)
     out = {"runs": pd.DataFrame(runs),
-           "run_warnings": pd.DataFrame(warnings,
+           "run_warnings": pd.DataFrame(run_warnings,
                                         columns=list(schema.RUN_JSON_FRAMES["run_warnings"])),
            "environment": pd.DataFrame(environments, columns=_columns(environments))}
     for n in names:
         out[n] = (pd.concat(frames[n], ignore_index=True) if frames[n]
                   else schema.empty_frame(n))
+    out["load_warnings"] = pd.DataFrame(skipped, columns=loading.WARNING_COLUMNS)
     return out
+
+
+def _read_run(d: Path, names: list[str]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """One run directory's run.json and tables, every part checked (profkit/loading.py)."""
+    meta = loading.read_meta(d / RUN_FILE)
+    schema.check_version(meta.get("schema_version"), str(d / RUN_FILE))
+    tbls: dict[str, pd.DataFrame] = {}
+    for n in names:
+        spec = schema.table(n)
+        parts = [(p, loading.read_part(p, spec)) for p in sorted((d / n).glob("part-*.parquet"))]
+        loading.check_keys(n, parts)
+        tbls[n] = (schema.to_frame(pa.concat_tables([t for _, t in parts])) if parts
+                   else schema.empty_table(spec))
+    return meta, tbls
 
 
 def _run_row(meta: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -208,4 +225,5 @@ def read_study(name: str, results: str | Path) -> pd.DataFrame:
     spec = schema.study_table(name)
     if not path.exists():
         return schema.empty_table(spec)
-    return schema.to_frame(read_parquet(path, spec.arrow_schema))
+    with open(path, "rb") as f:  # a file, not a path string pyarrow might parse as a URI
+        return schema.to_frame(pq.read_table(f, schema=spec.arrow_schema))

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from profkit import store
+from profkit.loading import LoadWarning
 from profkit.store import RunDir, atomic_write_bytes
 
 
@@ -80,11 +81,12 @@ def test_file_in_the_way_is_reported(tmp_path):
         store.check_writable(tmp_path / "f")
 
 
-def test_unreadable_run_json_is_a_clear_error(tmp_path):
+def test_unreadable_run_json_is_skipped_with_a_warning_naming_it(tmp_path):
     (tmp_path / "r1").mkdir()
     (tmp_path / "r1" / "run.json").write_text("{trunc")
-    with pytest.raises(ValueError, match="unreadable"):
-        store.load(tmp_path)
+    with pytest.warns(LoadWarning, match=r"r1/run.json: not valid JSON"):
+        t = store.load(tmp_path)
+    assert t["runs"].empty and t["load_warnings"].path.tolist() == [str(tmp_path / "r1/run.json")]
 
 
 def test_empty_results_give_empty_frames_with_schema(tmp_path):
