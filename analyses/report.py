@@ -84,6 +84,9 @@ def write_report(results: str | Path | Results, out_path: str | Path,
                  progress: bool = False) -> Path:
     """Load `results` (a directory or a Results), compute everything, write the page.
     `progress` prints each step with the seconds since the start to stderr."""
+    if Path(out_path).is_dir():  # before any work; a rename onto it would fail at the end
+        raise IsADirectoryError(f"{out_path} is a directory; give the report a file name, "
+                                f"e.g. -o {Path(out_path) / 'report.html'}")
     say = Progress() if progress else None
     if say:
         say("loading results")
@@ -96,8 +99,11 @@ def write_report(results: str | Path | Results, out_path: str | Path,
     if say:
         say(f"writing {out}")
     tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out)
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)  # gone after the rename; never left behind after a failure
     return out
 
 

@@ -45,7 +45,7 @@ USER_ERRORS = {
 def _user_errors() -> tuple[type[BaseException], ...]:
     found = [getattr(sys.modules[mod], name) for mod, names in USER_ERRORS.items()
              if mod in sys.modules for name in names]
-    return (*found, FileNotFoundError)
+    return (*found, FileNotFoundError, IsADirectoryError)
 
 
 def build_parser() -> argparse.ArgumentParser:

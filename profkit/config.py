@@ -97,6 +97,11 @@ class RunConfig:
         check_real("lr", self.lr, 0.0, 10.0, lo_open=True)
         check_real("adam_eps", self.adam_eps, 0.0, 1.0, lo_open=True)
         check_real("momentum", self.momentum, 0.0, 1.0)
+        if self.optimizer == "adam" and self.momentum != 0.0:
+            # it would change nothing but the run id: refuse it rather than record a no-op
+            raise ConfigError(f"momentum only applies to --optimizer sgd (Adam's moving "
+                              f"averages are its betas); got momentum {self.momentum} with "
+                              "adam: drop --momentum or add --optimizer sgd")
         check_choice("optimizer_impl", self.optimizer_impl, OPTIMIZER_IMPLS)
         check_bool("flush_denormal", self.flush_denormal)
         self._resolve_implementation()

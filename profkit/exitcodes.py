@@ -5,7 +5,7 @@ from __future__ import annotations
 OK = 0
 FAILED = 1  # a run failed (an exception in training), or an unknown status
 USAGE = 2  # the user's input is wrong; the message says what and the fix (argparse uses 2 too)
-DIVERGED = 3  # training loss became NaN/inf; the run stopped and kept its results
+DIVERGED = 3  # the run diverged (train.py: the divergence rule); it stopped and kept its results
 INTERRUPTED = 130  # SIGINT/SIGTERM: 128 + SIGINT, as shells report Ctrl-C
 
 BY_STATUS = {"complete": OK, "diverged": DIVERGED, "interrupted": INTERRUPTED}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -23,19 +24,48 @@ class OutputDirError(RuntimeError):
     """The results directory cannot be written."""
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux allows (os.umask can only set
+    it, and setting it briefly would give another thread's files the wrong mode)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary name in the same directory, fsync, then rename over `path`."""
+    """Write to a temporary name in the same directory, fsync, then rename over `path`.
+
+    The file gets the mode an ordinary write would (0o666 less the umask): mkstemp creates it
+    0600, which would make a shared results directory unreadable to collaborators."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
+            os.fchmod(f.fileno(), 0o666 & ~current_umask())
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_results_file(path: Path, data: bytes) -> None:
+    """atomic_write_bytes for a run's files; a full disk becomes one clear OutputDirError."""
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise OutputDirError(f"no space left on the device writing {path} ({e.strerror}); "
+                             "free space there or choose another --results DIR") from None
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
@@ -63,7 +93,8 @@ class RunDir:
         self._part: dict[str, int] = {}
 
     def write_meta(self, meta: dict[str, Any]) -> None:
-        atomic_write_json(self.path / RUN_FILE, meta)
+        write_results_file(self.path / RUN_FILE,
+                           json.dumps(meta, indent=2, sort_keys=True, default=str).encode())
 
     def read_meta(self) -> dict[str, Any]:
         meta: dict[str, Any] = json.loads((self.path / RUN_FILE).read_text())
@@ -80,7 +111,7 @@ class RunDir:
         sink = pa.BufferOutputStream()
         pq.write_table(tbl, sink, compression="zstd")
         part = self.path / name / f"part-{idx:05d}.parquet"
-        atomic_write_bytes(part, sink.getvalue().to_pybytes())
+        write_results_file(part, sink.getvalue().to_pybytes())
         self._part[name] = idx + 1
 
     def read(self, name: str) -> pd.DataFrame:

@@ -16,7 +16,8 @@ from profkit.phases import DIAGNOSTIC
 
 SUBNORMAL_WARN = 0.01  # a fraction of optimizer state above this slows Adam on x86 CPUs
 
-DIVERGED = "training loss became NaN/inf: the run stopped (diverged); try a lower --lr"
+DIVERGED = ("training diverged (non-finite loss or parameters, or loss > 1000 x its first "
+            "steps'): the run stopped; try a lower --lr")
 NOT_CLEAN = "timings were taken under a heavy instrument: not clean"
 
 
@@ -95,7 +96,8 @@ def summarise(rd, meta: dict[str, Any], epoch_rows: list[dict[str, Any]]) -> dic
         if note:
             summary["warnings"].append(note)
     if meta.get("status") == "diverged":
-        summary["warnings"].append(DIVERGED)
+        reason = meta.get("status_reason")
+        summary["warnings"].append(f"{DIVERGED} ({reason})" if reason else DIVERGED)
     if not meta.get("clean_timing", True):
         summary["warnings"].append(NOT_CLEAN)
     return summary

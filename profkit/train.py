@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 import signal
 import time
 import traceback
@@ -29,12 +30,45 @@ from profkit.model import subnormal_fraction
 from profkit.phases import DATA, PhaseTimer
 from profkit.probes.base import Probe, RunContext
 from profkit.recorder import StepRecorder
-from profkit.store import RunDir, check_writable
+from profkit.store import RUN_FILE, RunDir, check_writable
 from profkit.summary import summarise
 
 
 class RunInterrupted(Exception):
     """SIGTERM (or SIGINT) arrived during training."""
+
+
+# The divergence rule (README "Honest ends"): a run has diverged when a step's loss is not
+# finite, when the model's parameters are not finite (checked at every epoch's end), or when a
+# step's loss exceeds DIVERGE_FACTOR x the mean loss of the run's first REFERENCE_STEPS steps.
+# Training from scratch starts near chance (ln 10 = 2.3 nats for ten classes) and only goes
+# down from there when it works; a thousandfold rise is a blow-up, not noise. The reference is
+# floored at 1 nat so that a run whose first steps are already near zero loss cannot flag
+# ordinary fluctuation as divergence.
+DIVERGE_FACTOR = 1e3
+REFERENCE_STEPS = 10
+REFERENCE_FLOOR = 1.0
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[list[int]]:
+    """Hold SIGINT and SIGTERM while the final run.json is written (yields the ones that came):
+    a second Ctrl-C then cannot leave a run that says `running` with a traceback."""
+    got: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        got.append(signum)
+
+    try:
+        old = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: no handlers to swap
+        yield got
+        return
+    try:
+        yield got
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 @dataclass
@@ -107,6 +141,9 @@ class Trainer:
         self.meta = self._initial_meta(meta_extra or {})
         self.epoch_rows: list[dict[str, Any]] = []
         self.step = 0
+        self.first_losses: list[float] = []
+        self.loss_limit = math.inf  # DIVERGE_FACTOR x the reference, once it is known
+        self.status_reason: str | None = None
 
     def _initial_meta(self, extra: dict[str, Any]) -> dict[str, Any]:
         environment = envmod.capture()
@@ -133,6 +170,8 @@ class Trainer:
             return self._run_locked()
         finally:
             lock.release()
+            if not (self.rd.path / RUN_FILE).exists():  # not even run.json could be written
+                shutil.rmtree(self.rd.path, ignore_errors=True)  # (disk full): leave no husk
 
     def _run_locked(self) -> RunResult:
         self.rd.write_meta(self.meta)
@@ -148,7 +187,10 @@ class Trainer:
             status, error = "failed", traceback.format_exc()
             raise
         finally:
-            self._finish(status, error)
+            with _signals_deferred() as held:
+                self._finish(status, error)
+            if held and status not in ("interrupted", "failed"):
+                raise KeyboardInterrupt  # the run's record is whole; now stop as asked
         return RunResult(self.cfg.run_id, self.rd.path, status, self.meta.get("summary", {}))
 
     def _train(self) -> str:
@@ -189,6 +231,7 @@ class Trainer:
         t_start = perf_counter_ns()
         diverged = self._steps(perm, n_steps, epoch)
         train_wall = perf_counter_ns() - t_start
+        diverged = diverged or not self._parameters_finite()
         complete = len(self.rec) == math.ceil(n / bs)
         done = {"n_steps": len(self.rec), "steps_wall_ns": int(sum(self.rec.walls)),
                 "train_loss": float(np.mean(self.rec.losses)) if len(self.rec) else None,
@@ -201,7 +244,7 @@ class Trainer:
         return "complete" if capped else "running"
 
     def _steps(self, perm: torch.Tensor, n_steps: int, epoch: int) -> bool:
-        """The hot loop. Returns True when the loss became NaN/inf."""
+        """The hot loop. Returns True when the run diverged (the rule at the top)."""
         X, Y, bs = self.ds.X_train, self.ds.y_train, self.cfg.batch_size
         timer, rec, method, data = self.timer, self.rec, self.method, self.timer(DATA)
         bar = self.bar
@@ -216,13 +259,39 @@ class Trainer:
             t1 = perf_counter_ns()
             rec.add(t1 - t0, timer.take(), loss, len(idx))
             self.step += 1
-            if not math.isfinite(loss):
+            if not math.isfinite(loss) or loss > self.loss_limit:
+                self._diverged_at(loss)
                 return True
+            if len(self.first_losses) < REFERENCE_STEPS:
+                self._reference(loss)
             if bar is not None and s % every == every - 1:
                 bar.update(every)
         if bar is not None:
             bar.update(n_steps % every)  # the remainder, so the bar ends at the epoch's steps
         return False
+
+    def _reference(self, loss: float) -> None:
+        self.first_losses.append(loss)
+        if len(self.first_losses) == REFERENCE_STEPS:
+            ref = max(float(np.mean(self.first_losses)), REFERENCE_FLOOR)
+            self.loss_limit = DIVERGE_FACTOR * ref
+
+    def _diverged_at(self, loss: float) -> None:
+        if math.isfinite(loss):
+            self.status_reason = (
+                f"training loss {loss:.3g} at step {self.step - 1} exceeds {DIVERGE_FACTOR:g} x "
+                f"the first {REFERENCE_STEPS} steps' mean loss (limit {self.loss_limit:.3g})")
+        else:
+            self.status_reason = f"training loss {loss} at step {self.step - 1}"
+
+    def _parameters_finite(self) -> bool:
+        """All model parameters finite; else records why the run diverged."""
+        for name, p in self.method.model.named_parameters():
+            if not bool(torch.isfinite(p).all()):
+                self.status_reason = (f"parameter {name} holds NaN/inf at the end of epoch "
+                                      f"{self.ctx.epoch} (step {self.step})")
+                return False
+        return True
 
     def _flush_steps(self) -> None:
         if len(self.rec):
@@ -276,6 +345,8 @@ class Trainer:
             self.meta["notes"].extend(p.info())
         self.meta.update(status=status, ended_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                          steps_done=self.step, error=error)
+        if status == "diverged":
+            self.meta["status_reason"] = self.status_reason
         self.meta["summary"] = summarise(self.rd, self.meta, self.epoch_rows)
         self.meta["warnings"].extend(self.meta["summary"].pop("warnings", []))
         self.rd.write_meta(self.meta)

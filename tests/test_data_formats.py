@@ -7,7 +7,9 @@ import gzip
 import hashlib
 import io
 import pickle
+import shutil
 import tarfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -334,3 +336,62 @@ def test_recompressed_copy_verifies_by_content_and_a_wrong_one_is_rejected(serve
     labels.write_bytes(gzip.compress(gzip.decompress(labels.read_bytes())[:-1] + b"\x09"))
     with pytest.raises(DatasetUnavailableError, match=r"rejected: .*train-labels.*differs"):
         load_spec(spec, tmp_path / "d2", mirror="http://127.0.0.1:9")
+
+
+# ------------------------------------------------------------- decoded cache integrity (10.4)
+def _cached_mnist(server, tmp_path):
+    www, _ = server
+    official = make_idx("mnist", www)
+    spec = small_spec("mnist", www / "mnist", (6, 2, 3))
+    load_spec(spec, tmp_path / "data")
+    (cached,) = cache_files(tmp_path / "data")
+    return official, spec, cached
+
+
+def _garble_pixel(cached):
+    x = np.load(cached / "x_train.npy", mmap_mode="r+")
+    x[3, 5, 5] = (int(x[3, 5, 5]) + 1) % 256  # one pixel, one grey level
+    x.flush()
+
+
+def _swap_labels(cached):
+    y = np.load(cached / "y_train.npy", mmap_mode="r+")
+    i, j = next((i, j) for i in range(len(y)) for j in range(i) if y[i] != y[j])
+    y[i], y[j] = y[j], y[i]  # both still in range: no range check can see it
+    y.flush()
+
+
+@pytest.mark.parametrize("damage", [_garble_pixel, _swap_labels], ids=["pixel", "labels"])
+def test_a_changed_decoded_cache_fails_its_digest_and_is_rebuilt(server, tmp_path, damage):
+    official, spec, cached = _cached_mnist(server, tmp_path)
+    damage(cached)
+    with pytest.warns(UserWarning, match="does not match its sha256 digests"):
+        ds = load_spec(spec, tmp_path / "data")
+    check_loaded(ds, official, (6, 2, 3))  # the official arrays, not the changed ones
+    assert "source_files" in ds.info  # rebuilt from the verified sources
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the rebuilt cache verifies silently
+        check_loaded(load_spec(spec, tmp_path / "data"), official, (6, 2, 3))
+
+
+def test_a_decoded_cache_with_out_of_range_labels_is_rebuilt(server, tmp_path):
+    """Digests that match (the cache was written that way) do not excuse impossible labels."""
+    from profkit.data import cache
+
+    official, spec, cached = _cached_mnist(server, tmp_path)
+    arrays = {k: np.array(np.load(cached / f"{k}.npy")) for k in cache.KEYS}
+    arrays["y_test"][0] = 99
+    shutil.rmtree(cached)
+    cache.save(cached, arrays)
+    with pytest.warns(UserWarning, match="labels span"):
+        ds = load_spec(spec, tmp_path / "data")
+    check_loaded(ds, official, (6, 2, 3))
+    assert np.load(cached / "y_test.npy").max() < 10
+
+
+def test_a_decoded_cache_without_digests_is_rebuilt(server, tmp_path):
+    official, spec, cached = _cached_mnist(server, tmp_path)
+    (cached / "sha256.json").unlink()  # e.g. written by an older profkit
+    with pytest.warns(UserWarning, match="has no digests"):
+        check_loaded(load_spec(spec, tmp_path / "data"), official, (6, 2, 3))
+    assert (cached / "sha256.json").is_file()

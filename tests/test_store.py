@@ -115,15 +115,37 @@ def test_load_flattens_run_json_facts_once_and_analyses_do_not_reread_it(tmp_pat
     assert env["run_id"] == cfg.run_id and env["torch_threads"] == 1
     assert "thread_env" not in t["environment"]  # nested values are left out
     assert env["cpu_caches"] is None or "L1d" in env["cpu_caches"]
-    empty = store.load(tmp_path / "absent")  # no runs: the frames exist with their columns
+    (tmp_path / "empty").mkdir()
+    empty = store.load(tmp_path / "empty")  # no runs: the frames exist with their columns
     assert list(empty["run_warnings"].columns) == ["run_id", "message"]
     assert list(empty["environment"].columns) == ["run_id"]
     # load_results reads every run.json once, through store.load
+    import profkit.loading
+
     reads = []
-    original = RunDir.read_meta
-    monkeypatch.setattr(RunDir, "read_meta", lambda self: reads.append(self.path) or
-                        original(self))
+    original = profkit.loading.read_meta
+    monkeypatch.setattr(profkit.loading, "read_meta", lambda path: reads.append(path) or
+                        original(path))
+    monkeypatch.setattr(RunDir, "read_meta", lambda self: reads.append(self.path))
     r = load_results(tmp_path)
-    assert reads == [tmp_path / cfg.run_id]
+    assert reads == [tmp_path / cfg.run_id / "run.json"]
     assert list(r.frames["run_warnings"]["message"]) == ["first", "second"]
     assert r.runs.loc[0, "full_epoch_steps"] == -(-row["n_train"] // cfg.batch_size)
+
+
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o002, 0o664)])
+def test_written_files_respect_the_umask(tmp_path, umask, mode):
+    """mkstemp creates 0600; a shared results directory must be readable as the umask says."""
+    old = os.umask(umask)
+    try:
+        rd = RunDir(tmp_path / "run")
+        rd.write_meta({"run_id": "x"})
+        rd.append("steps", {"epoch": [0], "step": [0], "batch_size": [1], "wall_ns": [5],
+                            "loss": [0.5], "warmup": [False]})
+        atomic_write_bytes(tmp_path / "other.bin", b"x")
+    finally:
+        os.umask(old)
+    files = [tmp_path / "run" / "run.json", *(tmp_path / "run" / "steps").glob("*.parquet"),
+             tmp_path / "other.bin"]
+    assert len(files) == 3
+    assert {f: oct(f.stat().st_mode & 0o777) for f in files} == {f: oct(mode) for f in files}

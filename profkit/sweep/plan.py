@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from profkit.config import ConfigError, RunConfig, paper_config
-from profkit.methods import get_method, paper_params
+from profkit.methods import METHODS, get_method, paper_params
 from profkit.sweep.spec import PARAM, SweepFileError, SweepSpec
 
 
@@ -56,6 +56,14 @@ def make_config(spec: SweepSpec, settings: dict[str, Any], repeat: int,
     return RunConfig(method=method, **fields, **common)
 
 
+def _check_params_tables(spec: SweepSpec) -> None:
+    """[params.METHOD] for a method that does not exist is a typo, not a silent no-op."""
+    unknown = sorted(set(spec.params) - set(METHODS))
+    if unknown:
+        raise SweepFileError(f"{spec.source}: {', '.join(f'[params.{m}]' for m in unknown)} "
+                             f"names no method; valid methods: {', '.join(METHODS)}")
+
+
 def _check_param_axes(spec: SweepSpec, configs: list[RunConfig]) -> None:
     """A param.NAME that no method in the sweep has is a typo, not a silent no-op."""
     names = {k[len(PARAM):] for b in spec.blocks() for k in b if k.startswith(PARAM)}
@@ -71,6 +79,7 @@ def _check_param_axes(spec: SweepSpec, configs: list[RunConfig]) -> None:
 def base_configs(spec: SweepSpec, results: str | Path,
                  defaults: dict[str, Any] | None = None) -> list[RunConfig]:
     """The distinct configurations of the grid (repeat 0), in grid order."""
+    _check_params_tables(spec)
     out: dict[str, RunConfig] = {}
     for point in grid_points(spec):
         settings = point_settings(spec, point, defaults or {})

@@ -184,7 +184,10 @@ def load_spec(path: str | Path) -> SweepSpec:
         raise FileNotFoundError(f"no sweep file {path}; the profkit repository has examples "
                                 "in sweeps/ (e.g. sweeps/paper.toml)")
     try:
-        doc = tomllib.loads(path.read_text())
+        doc = tomllib.loads(path.read_bytes().decode("utf-8"))  # TOML is UTF-8 by definition
+    except UnicodeDecodeError as e:
+        raise SweepFileError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start}); "
+                             "TOML files must be UTF-8: re-save it as UTF-8") from None
     except tomllib.TOMLDecodeError as e:
         raise SweepFileError(f"{path} is not valid TOML: {e}") from None
     return parse(doc, str(path))
