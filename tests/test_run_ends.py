@@ -18,7 +18,7 @@ from profkit.config import ConfigError, RunConfig
 from profkit.methods import METHODS
 from profkit.methods.base import Standard
 from profkit.store import RunDir, load
-from profkit.train import DIVERGE_FACTOR, REFERENCE_STEPS, run
+from profkit.train import run
 
 
 class _Exploding(Standard):
@@ -47,10 +47,11 @@ def test_a_finite_but_exploding_loss_is_diverged_with_its_reason(tiny_cfg, monke
     r = run(tiny_cfg(method="exploding", max_steps=40), progress=False)
     assert r.status == "diverged"
     meta = RunDir(r.path).read_meta()
+    assert profkit.train.REFERENCE_STEPS == 10
     assert "exceeds 1000 x the first 10 steps' mean loss" in meta["status_reason"]
     steps = load(r.path)["steps"]
     assert len(steps) == 15  # stopped at the first step over the limit
-    limit = DIVERGE_FACTOR * max(steps.loss[:REFERENCE_STEPS].mean(), 1.0)
+    limit = profkit.train.DIVERGE_FACTOR * max(steps.loss[:10].mean(), 1.0)
     assert (steps.loss[:14] <= limit).all() and steps.loss.iloc[-1] > limit
     assert any("exceeds" in w for w in meta["warnings"])
 
