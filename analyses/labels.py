@@ -33,6 +33,28 @@ PAPER_HARDWARE = "Intel Core i9-9920X (12 cores), one CPU, no parallelisation"
 SHALLOW_MAX = 4  # §10.4: shallow is <= 4 hidden layers
 
 
+# analysis column -> table header, for the ALSH section's diagnostics and recall study
+COLUMN_LABELS: dict[str, str] = {
+    "dataset": "dataset", "config": "configuration", "batch_size": "batch", "layer": "layer",
+    "family": "hash family", "selection": "selection", "K": "K (bits per table)",
+    "L": "L (tables)", "m": "m (transform terms)", "U": "U (max norm)",
+    "bin_size": "DWTA bin size", "rerank": "re-rank (x cap)",
+    "recall_topk": "recall of top-5%", "recall": "recall of top-5% (mean over layers)",
+    "recall_layer0": "recall, layer 0", "recall_random": "recall by random choice",
+    "bucket_fraction": "share found in buckets", "tables_probed": "tables probed",
+    "largest_bucket_share": "largest bucket's share of units",
+    "bucket_size_mean": "mean bucket size (units)",
+    "data_extra_share": "appended terms' share of |P(w)|\u00b2",
+    "query_extra_share": "appended terms' share of |Q(a)|\u00b2",
+    "active_set_mean": "active units per step",
+}
+
+
+def column_label(name: str) -> str:
+    """A readable header for an analysis column (the column's own name when none is set)."""
+    return COLUMN_LABELS.get(name, name.replace("_", " "))
+
+
 def method_title(name: str) -> str:
     return METHOD_TITLES.get(name, name)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from profkit.analyses import alsh
 from profkit.analyses.computed import Computed
 from profkit.analyses.figures import alsh as afig
+from profkit.analyses.labels import column_label
 from profkit.analyses.sections import Section
 from profkit.analyses.tables import html_table, num
 
@@ -27,7 +28,7 @@ def build(c: Computed) -> Section:
         sec.missing.append("no alsh-approx run in these results")
     else:
         fmts = {col: num(3) for col in diag.columns if diag[col].dtype.kind == "f"}
-        sec.table(html_table(diag, {col: str(col) for col in diag.columns}, fmts,
+        sec.table(html_table(diag, {col: column_label(col) for col in diag.columns}, fmts,
                              max_rows=MAX_ROWS), "Diagnostics per run configuration and layer")
         occ = alsh.occupancy(f.get("lsh_tables", diag.iloc[:0]), c.runs)
         sec.figure(afig.occupancy(occ), "Bucket occupancy per table",
@@ -47,6 +48,6 @@ def _study(sec: Section, c: Computed) -> None:
     sec.figure(afig.study_recall(study), "Recall against K, L and the selection rule",
                "Mean over hidden layers of a briefly trained network; dashed: random choice.")
     summ = alsh.study_summary(study)
-    sec.table(html_table(summ, {col: str(col) for col in summ.columns},
+    sec.table(html_table(summ, {col: column_label(col) for col in summ.columns},
                          {col: num(3) for col in summ.columns if summ[col].dtype.kind == "f"},
                          max_rows=MAX_ROWS), "Recall study: every configuration, best first")

@@ -175,11 +175,11 @@ class AlshApprox(TrainingMethod):
     def learning_params(cls) -> dict[str, Any]:
         """The configuration that learns (docs/alsh.md): Simple-LSH (whose angle ranks units
         exactly by inner product), 256 one-bit tables whose collision counts rank the units,
-        a 4x-cap shortlist re-ranked by exact inner product, rebuilds every 1000 samples, and
-        lazy sparse updates."""
+        an 8x-cap shortlist re-ranked by exact inner product, the paper's rebuild schedule
+        (measured: rebuilding every 1000 samples from the start lost 12 points of accuracy
+        after 5000 steps), and lazy sparse updates."""
         return {"family": "simple-lsh", "K": 1, "L": 256, "selection": "collisions",
-                "rerank": 4, "rebuild_every_early": 1000, "rebuild_every": 1000,
-                "sparse_update": True}
+                "rerank": 8, "sparse_update": True}
 
     def _reset_stats(self) -> None:
         n = len(self.indexes)
