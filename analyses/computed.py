@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from profkit.analyses import accuracy, caches, checks, decision, errorprop, memory, paper, runtime
+from profkit.analyses import (
+    accuracy,
+    caches,
+    checks,
+    decision,
+    errorprop,
+    memory,
+    paper,
+    parallel,
+    runtime,
+)
 from profkit.analyses.results import Results
 
 
@@ -22,6 +32,7 @@ class Computed:
     misses: pd.DataFrame
     judged: pd.DataFrame
     leaves: pd.DataFrame
+    scaling: pd.DataFrame
     published: pd.DataFrame
     comparison: pd.DataFrame
     warnings: pd.DataFrame
@@ -47,11 +58,12 @@ def compute(results: Results, tolerance_pct: float = decision.DEFAULT_TOLERANCE_
     acc = accuracy.accuracy_table(final)
     growth = memory.memory_growth(f["memory"], f["epochs"], runs)
     judged = decision.judge(decision.candidates(acc, table), tolerance_pct)
-    leaves = decision.leaves(judged, sorted(runs["dataset"].unique()))
+    scaling = parallel.scaling(parallel.throughput(f["epochs"], f["steps"], runs), final)
+    leaves = decision.leaves(judged, sorted(runs["dataset"].unique()), scaling, tolerance_pct)
     published = paper.load_published()
     comparison = paper.compare(paper.measured_metrics(acc, table, memory.growth_by_method(growth)),
                                published)
     misses = caches.cache_misses(f["counters"], f["steps"], runs)
     return Computed(results, tolerance_pct, es, ss, table, final, acc, growth, misses, judged,
-                    leaves, published, comparison, checks.all_warnings(f, ss, table),
+                    leaves, scaling, published, comparison, checks.all_warnings(f, ss, table),
                     errorprop.error_propagation(f))

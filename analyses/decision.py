@@ -11,14 +11,16 @@ import pandas as pd
 from profkit.analyses.labels import SHALLOW_MAX, run_label
 from profkit.analyses.results import GROUP_KEYS
 
+PARALLEL = "shallow, parallel"  # the SGD-shallow leaf with parallel computing (--workers P)
 LEAVES = (("mini-batch", "shallow"), ("mini-batch", "deep"), ("SGD", "shallow"),
-          ("SGD", "deep"))
+          ("SGD", PARALLEL), ("SGD", "deep"))
 # The paper's tree: leaf -> (its answer, the method that answer names or None for open problem)
 PAPER_TREE = {
     ("mini-batch", "shallow"): ("MC-approx (§9.3, Table 4)", "mc-approx"),
     ("mini-batch", "deep"): ("MC-approx (§9.3, Table 4)", "mc-approx"),
-    ("SGD", "shallow"): ("ALSH-approx with parallel computing; open problem without (Table 3)",
-                         None),
+    ("SGD", "shallow"): ("open problem without parallel computing (Table 3)", None),
+    ("SGD", PARALLEL): ("ALSH-approx with parallel computing (§10.4, citing SLIDE)",
+                        "alsh-approx"),
     ("SGD", "deep"): ("open problem (Figure 3)", None),
 }
 DEFAULT_TOLERANCE_PCT = 2.0
@@ -36,6 +38,7 @@ def candidates(acc_table: pd.DataFrame, phase_table: pd.DataFrame) -> pd.DataFra
     per epoch, and the depths they cover."""
     t = phase_table[phase_table["phase"] == "total"].set_index(GROUP_KEYS)["s_per_epoch"]
     c = acc_table.join(t, on=GROUP_KEYS)
+    c = c[c["workers"] == 1]  # one process: multi-worker runs decide the parallel leaf
     leaves = [leaf_of(b, h) for b, h in zip(c["batch_size"], c["hidden_layers"], strict=True)]
     c["setting"], c["depth"] = [x[0] for x in leaves], [x[1] for x in leaves]
     g = c.groupby(["dataset", "setting", "depth", "method", "batch_size"], as_index=False)
@@ -67,11 +70,37 @@ def _judge_leaf(g: pd.DataFrame, tol: float) -> pd.DataFrame:
     return g
 
 
-def leaves(judged: pd.DataFrame, datasets: list[str]) -> pd.DataFrame:
+def leaves(judged: pd.DataFrame, datasets: list[str], scaling: pd.DataFrame | None = None,
+           tolerance_pct: float = DEFAULT_TOLERANCE_PCT) -> pd.DataFrame:
     """One row per dataset and leaf: the measured winner (or that there is no data), the
-    paper's answer and whether they agree."""
-    rows = [_leaf_row(judged, d, s, dep) for d in datasets for s, dep in LEAVES]
+    paper's answer and whether they agree. The parallel leaf is decided by the multi-worker
+    runs of `scaling` (analyses.parallel.scaling)."""
+    rows = [_parallel_row(scaling, d, tolerance_pct) if dep == PARALLEL
+            else _leaf_row(judged, d, s, dep) for d in datasets for s, dep in LEAVES]
     return pd.DataFrame(rows)
+
+
+def _parallel_row(scaling: pd.DataFrame | None, dataset: str, tol: float) -> dict:
+    """SGD, shallow, with parallel computing: among the multi-worker batch-1 shallow runs,
+    the highest throughput within `tol` points of the best accuracy."""
+    paper, paper_method = PAPER_TREE[("SGD", PARALLEL)]
+    row = {"dataset": dataset, "setting": "SGD", "depth": PARALLEL, "paper": paper}
+    g = pd.DataFrame() if scaling is None or scaling.empty else scaling[
+        (scaling["dataset"] == dataset) & (scaling["batch_size"] == 1)
+        & (scaling["hidden_layers"] <= SHALLOW_MAX) & (scaling["workers"] > 1)
+        & scaling["test_pct"].notna()]
+    if g.empty:
+        return {**row, "candidates": 0, "winner": None, "method": None, "agrees": None,
+                "evidence": "no multi-worker runs (profkit run --workers P)"}
+    ok = g[g["test_pct"] >= g["test_pct"].max() - tol]
+    w = ok.loc[ok["samples_per_s"].idxmax()]
+    eff = ("" if pd.isna(w["speedup"]) else
+           f", {w['speedup']:.2f}x one worker's (efficiency {100 * w['efficiency']:.0f}%)")
+    evidence = (f"{w['test_pct']:.1f}% test accuracy, {w['samples_per_s']:.3g} samples/s "
+                f"with {int(w['workers'])} workers{eff}; {len(g)} candidate(s)")
+    winner = f"{run_label(w['method'], w['batch_size'])} x {int(w['workers'])} workers"
+    return {**row, "candidates": len(g), "winner": winner, "method": w["method"],
+            "evidence": evidence, "agrees": w["method"] == paper_method}
 
 
 def _leaf_row(judged: pd.DataFrame, dataset: str, setting: str, depth: str) -> dict:

@@ -15,11 +15,12 @@ from profkit.store import load, read_study
 # and change results; when they vary across a results set they are folded into `variant`.
 VARIANT_COLS = ("lr", "optimizer", "adam_eps", "momentum", "max_steps", "epochs", "threads")
 # implementation (paper | tuned) keeps the two code paths apart in every table and figure
+# workers (--workers P) keeps multi-process runs apart: their steps overlap in time
 GROUP_KEYS = ["dataset", "method", "batch_size", "hidden_layers", "width", "flush_denormal",
-              "optimizer_impl", "implementation", "variant"]
+              "optimizer_impl", "implementation", "workers", "variant"]
 PUBLISHED = "as published"  # the variant label of as_published=true runs
 MATCH_KEYS = ["dataset", "batch_size", "hidden_layers", "width", "flush_denormal",
-              "optimizer_impl", "implementation"]  # what a ratio to Standard must share
+              "optimizer_impl", "implementation", "workers"]  # what a ratio to Standard shares
 
 
 @dataclass
@@ -57,10 +58,11 @@ def enrich_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """Defaults for runs older than a field, full-epoch step counts and the `variant` label."""
     out = runs.copy()
     for col, default in (("flush_denormal", False), ("optimizer_impl", "default"),
-                         ("implementation", "paper"),
+                         ("implementation", "paper"), ("workers", 1),
                          ("width", 0), ("hidden_layers", 0)):
         if col not in out:
             out[col] = default
+    out["workers"] = out["workers"].fillna(1).astype(int)  # runs before --workers: one process
     out["full_epoch_steps"] = [
         math.ceil(n / b) if pd.notna(n) and pd.notna(b) else pd.NA
         for n, b in zip(out["n_train"], out["batch_size"], strict=True)]

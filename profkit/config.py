@@ -75,6 +75,9 @@ class RunConfig:
     # None (API only) leaves torch's choice for this machine; run.json records both.
     threads: int | None = _setting(1, "torch intra-op threads, recorded in run.json; fixed "
                                    "so that timings are comparable (docs/architecture.md)")
+    workers: int = _setting(
+        1, "worker processes training asynchronously on parameters in shared memory "
+        "(HOGWILD-style, profkit/hogwild.py); 1 trains in this process", id_omits_default=True)
     warmup_steps: int = _setting(20, "first steps flagged as warm-up in the phase table")
     eval_batch_size: int = _setting(1000, "batch size of validation and test evaluation")
     method_params: dict[str, Any] = _setting(
@@ -108,6 +111,7 @@ class RunConfig:
         check_int("seed", self.seed, 0, 2**63 - 1)
         if self.threads is not None:
             check_int("threads", self.threads, 1, 1024)
+        check_int("workers", self.workers, 1, 256)
         check_int("warmup_steps", self.warmup_steps, 0)
         check_int("eval_batch_size", self.eval_batch_size, 1)
         check_int("repeat", self.repeat, 0)

@@ -74,12 +74,19 @@ def read_part(path: Path, spec: schema.Table) -> pa.Table:
     try:
         with open(path, "rb") as f:
             found = pq.read_schema(f).names
-            if sorted(found) != sorted(spec.column_names):
+            # a part written before a column existed lacks it; the schema says what it was then
+            older = [c for c in spec.columns if c.name not in found and c.before is not None]
+            expected = [n for n in spec.column_names if n not in {c.name for c in older}]
+            if sorted(found) != sorted(expected):
                 raise UnreadableRunError(path, f"its columns {found} are not those of table "
                                                f"{spec.name!r} {spec.column_names}")
             f.seek(0)
-            table: pa.Table = pq.read_table(f, schema=spec.arrow_schema)
-            return table
+            fields = [spec.arrow_schema.field(n) for n in expected]
+            table: pa.Table = pq.read_table(f, schema=pa.schema(fields))
+            for c in older:
+                table = table.append_column(pa.field(c.name, c.type, c.nullable),
+                                            pa.array([c.before] * len(table), c.type))
+            return table.select(spec.column_names)
     except (pa.ArrowException, OSError) as e:
         raise UnreadableRunError(path, f"not a readable parquet file ({e})") from None
 

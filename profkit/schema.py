@@ -24,6 +24,8 @@ import pyarrow as pa
 #   `profkit compact` writes, in place of a long run's phases, with run.json's `compacted`.
 SCHEMA_HISTORY: dict[int, str] = {
     1: "run.json + one folder of parquet parts per table (profkit 0.1.0)",
+    2: "steps and phases gain `worker` (the worker process of a --workers P run; 0 in a "
+       "one-process run, and in version-1 parts, which lack the column)",
 }
 SCHEMA_VERSION = max(SCHEMA_HISTORY)
 
@@ -56,6 +58,7 @@ class Column:
     type: pa.DataType
     doc: str
     nullable: bool = False
+    before: Any = None  # the value in parts written before the column existed (None: none)
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,9 @@ class Table:
         return [c.name for c in self.columns]
 
 
-def _c(name: str, type_: pa.DataType, doc: str, nullable: bool = False) -> Column:
-    return Column(name, type_, doc, nullable)
+def _c(name: str, type_: pa.DataType, doc: str, nullable: bool = False,
+       before: Any = None) -> Column:
+    return Column(name, type_, doc, nullable, before)
 
 
 _STR = pa.string()
@@ -82,6 +86,9 @@ _I32 = pa.int32()
 _I64 = pa.int64()
 _F64 = pa.float64()
 _BOOL = pa.bool_()
+
+_WORKER_DOC = ("worker process that ran the step, from 0 (--workers P; worker w runs steps "
+               "w, w + P, ...; 0 in a one-process run)")
 
 # `run_id` is not stored inside a run directory's tables (the directory names the run);
 # profkit.store.load adds it as the first column of every frame it returns.
@@ -91,6 +98,7 @@ TABLES: dict[str, Table] = {
         Table("phases", "Wall time of every named phase of every training step (raw, long).", (
             _c("epoch", _I32, "epoch index, from 0"),
             _c("step", _I64, "global step index, from 0"),
+            _c("worker", _I32, _WORKER_DOC, before=0),
             _c("phase", _STR, "phase name; `other` is the step's time outside named phases"),
             _c("wall_ns", _I64, "monotonic wall time spent in the phase, nanoseconds"),
             _c("warmup", _BOOL, "step is within the warm-up window (flagged, not dropped)"),
@@ -115,6 +123,7 @@ TABLES: dict[str, Table] = {
         Table("steps", "One row per training step.", (
             _c("epoch", _I32, "epoch index, from 0"),
             _c("step", _I64, "global step index, from 0"),
+            _c("worker", _I32, _WORKER_DOC, before=0),
             _c("batch_size", _I32, "samples in this step's batch"),
             _c("wall_ns", _I64, "wall time of the whole step, nanoseconds"),
             _c("loss", _F64, "training loss of the step (mean NLL over its batch)"),

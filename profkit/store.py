@@ -88,8 +88,11 @@ def check_writable(directory: Path) -> None:
 class RunDir:
     """One run's directory: run.json plus one sub-directory of parquet parts per table."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, part_prefix: str = ""):
         self.path = Path(path)
+        # worker processes of one run (profkit.hogwild) write parts under their own prefix,
+        # so that two processes never pick the same part name
+        self.part_prefix = part_prefix
         self._part: dict[str, int] = {}
 
     def write_meta(self, meta: dict[str, Any]) -> None:
@@ -107,10 +110,10 @@ class RunDir:
             return
         idx = self._part.get(name)
         if idx is None:
-            idx = len(list((self.path / name).glob("part-*.parquet")))
+            idx = len(list((self.path / name).glob(f"part-{self.part_prefix}*.parquet")))
         sink = pa.BufferOutputStream()
         pq.write_table(tbl, sink, compression="zstd")
-        part = self.path / name / f"part-{idx:05d}.parquet"
+        part = self.path / name / f"part-{self.part_prefix}{idx:05d}.parquet"
         write_results_file(part, sink.getvalue().to_pybytes())
         self._part[name] = idx + 1
 

@@ -18,7 +18,7 @@ import numpy as np
 import psutil
 import torch
 
-from profkit import attempts, schema
+from profkit import attempts, hogwild, schema
 from profkit import env as envmod
 from profkit.config import RunConfig
 from profkit.data import Dataset, load_dataset
@@ -32,6 +32,7 @@ from profkit.probes.base import Probe, RunContext
 from profkit.recorder import StepRecorder
 from profkit.store import RUN_FILE, RunDir, check_writable
 from profkit.summary import summarise
+from profkit.validation import ConfigError
 
 
 class RunInterrupted(Exception):
@@ -134,6 +135,9 @@ class Trainer:
         gen = torch.Generator().manual_seed(cfg.seed + 1)  # the method's own sampling
         self.method = method_cls(cfg, self.ds.in_features, self.ds.n_classes, gen)
         self.data_gen = torch.Generator().manual_seed(cfg.seed)  # data order
+        if cfg.workers > 1 and probes:
+            raise ConfigError(f"probes ({', '.join(p.name for p in probes)}) measure one "
+                              "process; run them with --workers 1")
         listeners = tuple(lis for p in probes if (lis := p.listener) is not None)
         self.timer = PhaseTimer((DATA, *method_cls.phases), listeners)
         self.rec = StepRecorder(self.timer.names, cfg.warmup_steps)
@@ -194,6 +198,8 @@ class Trainer:
         return RunResult(self.cfg.run_id, self.rd.path, status, self.meta.get("summary", {}))
 
     def _train(self) -> str:
+        if self.cfg.workers > 1:
+            return hogwild.train(self)
         steps, epochs = self._planned()
         # one bar for the whole run, so its ETA is the run's (evaluation time excluded)
         self.bar = _progress(self.progress, steps, f"epoch 1/{epochs}")
@@ -247,7 +253,7 @@ class Trainer:
         """The hot loop. Returns True when the run diverged (the rule at the top)."""
         X, Y, bs = self.ds.X_train, self.ds.y_train, self.cfg.batch_size
         timer, rec, method, data = self.timer, self.rec, self.method, self.timer(DATA)
-        bar = self.bar
+        bar, stride = self.bar, self.rec.stride
         every = max(1, n_steps // 100)
         for s in range(n_steps):
             self.ctx.step = self.step  # probes label what happens during this step with it
@@ -258,7 +264,7 @@ class Trainer:
             loss = method.train_step(xb, yb, timer).item()
             t1 = perf_counter_ns()
             rec.add(t1 - t0, timer.take(), loss, len(idx))
-            self.step += 1
+            self.step += stride
             if not math.isfinite(loss) or loss > self.loss_limit:
                 self._diverged_at(loss)
                 return True
@@ -299,22 +305,31 @@ class Trainer:
                 self.rd.append(name, cols)
         self.rec.clear(self.rec.epoch, self.step)
 
-    def _end_epoch(self, epoch: int, done: dict[str, Any], diverged: bool) -> None:
+    def _end_epoch(self, epoch: int, done: dict[str, Any], diverged: bool,
+                   workers: dict[str, Any] | None = None) -> None:
+        """Evaluate and write the epoch's rows. `workers` (profkit.hogwild): worker 0's
+        subnormal fraction and RSS; the workers have written the method's tables."""
         row = {"epoch": epoch, **done,
                "subnormal_fraction": subnormal_fraction(self.method.optimizer),
                "rss_bytes": psutil.Process().memory_info().rss}
+        row.update(workers or {})
         row.update(self._evaluate(epoch, skip=diverged))
         self.rd.append("epochs", {k: [v] for k, v in row.items()})
         self.epoch_rows.append(row)
+        if workers is None:
+            self.method_epoch_end(epoch)
+        for p in self.probes:
+            self._append_frames(p.epoch_end(epoch))
+        self.meta["epochs_done"] = epoch + 1
+        self.rd.write_meta(self.meta)
+
+    def method_epoch_end(self, epoch: int) -> None:
+        """The method's own tables for the epoch (extra tables, then method_stats)."""
         self._append_frames(self.method.extra_tables(epoch))
         stats = self.method.on_epoch_end(epoch)
         if stats:
             self.rd.append("method_stats", {k: [{**r, "epoch": epoch}[k] for r in stats]
                                             for k in schema.table("method_stats").column_names})
-        for p in self.probes:
-            self._append_frames(p.epoch_end(epoch))
-        self.meta["epochs_done"] = epoch + 1
-        self.rd.write_meta(self.meta)
 
     def _evaluate(self, epoch: int, skip: bool) -> dict[str, Any]:
         out: dict[str, Any] = dict.fromkeys(("val_accuracy", "test_accuracy", "val_loss",

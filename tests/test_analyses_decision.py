@@ -11,7 +11,7 @@ def _cands(rows):
     df = pd.DataFrame(rows, columns=["method", "batch_size", "hidden_layers", "test_pct",
                                      "s_per_epoch"])
     acc = df.assign(dataset="mnist", width=1000, flush_denormal=False, optimizer_impl="default",
-                    implementation="paper",
+                    implementation="paper", workers=1,
                     variant="")
     phase = acc.assign(phase="total")
     return decision.candidates(acc.drop(columns=["s_per_epoch"]), phase)
@@ -56,3 +56,59 @@ def test_open_problem_leaf_without_standard_cannot_tell():
     rows = [("dropout", 1, 6, 50.0, 10.0)]
     lv = decision.leaves(decision.judge(_cands(rows)), ["mnist"]).set_index(["setting", "depth"])
     assert lv.loc[("SGD", "deep"), "agrees"] is None
+
+
+def _run_frames(specs):
+    """(run_id, method, workers, samples/s, test accuracy) -> runs, epochs, steps frames."""
+    from analyses_frames import runs
+
+    r = runs(*({"run_id": i, "method": m, "batch_size": 1, "workers": w, "n_train": 1000}
+               for i, m, w, _, _ in specs))
+    ep = pd.DataFrame({"run_id": [s[0] for s in specs], "epoch": 0,
+                       "train_wall_ns": [int(1000 / s[3] * 1e9) for s in specs],
+                       "test_accuracy": [s[4] for s in specs], "val_accuracy": 0.5,
+                       "complete": True})
+    st = pd.DataFrame([{"run_id": s[0], "epoch": 0, "step": k, "batch_size": 1}
+                       for s in specs for k in range(1000)])
+    return r, ep, st
+
+
+def test_scaling_gives_speedup_and_efficiency_against_one_worker():
+    from profkit.analyses import accuracy, parallel
+
+    r, ep, st = _run_frames([("a1", "alsh-approx", 1, 100.0, 0.80),
+                             ("a2", "alsh-approx", 2, 150.0, 0.79),
+                             ("s1", "standard", 1, 50.0, 0.84)])
+    sc = parallel.scaling(parallel.throughput(ep, st, r), accuracy.final_accuracy(ep, r))
+    # standard has no multi-worker run: it is not a scaling row
+    assert sc["method"].tolist() == ["alsh-approx", "alsh-approx"]
+    two = sc[sc["workers"] == 2].iloc[0]
+    assert two["samples_per_s"] == pytest.approx(150.0, rel=1e-6)
+    assert two["speedup"] == pytest.approx(1.5, rel=1e-6)
+    assert two["efficiency"] == pytest.approx(0.75, rel=1e-6)
+    assert two["test_pct"] == pytest.approx(79.0)
+
+
+def test_parallel_leaf_is_decided_by_multi_worker_runs_or_missing():
+    from profkit.analyses import accuracy, parallel
+
+    r, ep, st = _run_frames([("a1", "alsh-approx", 1, 100.0, 0.80),
+                             ("a2", "alsh-approx", 2, 180.0, 0.80),
+                             ("s1", "standard", 1, 50.0, 0.81),
+                             ("s2", "standard", 2, 90.0, 0.81)])
+    sc = parallel.scaling(parallel.throughput(ep, st, r), accuracy.final_accuracy(ep, r))
+    lv = decision.leaves(decision.judge(_cands([])), ["mnist"], sc).set_index(
+        ["setting", "depth"])
+    leaf = lv.loc[("SGD", decision.PARALLEL)]
+    assert leaf["method"] == "alsh-approx" and leaf["agrees"]
+    assert "x 2 workers" in leaf["winner"] and "efficiency 90%" in leaf["evidence"]
+    # Standard faster with two workers: the leaf disagrees with the paper
+    r, ep, st = _run_frames([("a2", "alsh-approx", 2, 80.0, 0.80),
+                             ("s2", "standard", 2, 90.0, 0.81)])
+    sc = parallel.scaling(parallel.throughput(ep, st, r), accuracy.final_accuracy(ep, r))
+    leaf = decision.leaves(decision.judge(_cands([])), ["mnist"], sc).set_index(
+        ["setting", "depth"]).loc[("SGD", decision.PARALLEL)]
+    assert leaf["method"] == "standard" and not leaf["agrees"]
+    missing = decision.leaves(decision.judge(_cands([])), ["mnist"], sc.iloc[:0]).set_index(
+        ["setting", "depth"]).loc[("SGD", decision.PARALLEL)]
+    assert pd.isna(missing["winner"]) and "no multi-worker runs" in missing["evidence"]

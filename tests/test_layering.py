@@ -19,7 +19,7 @@ LAYERS = {
     "profkit.recorder": 3, "profkit.store": 3, "profkit.summary": 3, "profkit.evaluate": 3,
     "profkit.probes": 3, "profkit.capabilities": 3,
     "profkit.compact": 3, "profkit.attempts": 3, "profkit.loading": 3,
-    "profkit.train": 4,
+    "profkit.train": 4, "profkit.hogwild": 4,
     "profkit.instrumented": 5, "profkit.errorprop": 5, "profkit.alsh_study": 5,
     "profkit.sweep": 5,
     "profkit.analyses": 6,

@@ -9,6 +9,7 @@ import pytest
 from matplotlib.colors import to_hex
 from profkit.analyses import accuracy, memory, runtime
 from profkit.analyses.computed import compute
+from profkit.analyses.decision import PARALLEL
 from profkit.analyses.figures import accuracy as afig
 from profkit.analyses.figures import decision as dfig
 from profkit.analyses.figures import errorprop as efig
@@ -165,16 +166,23 @@ def test_facets_by_implementation_when_the_column_varies(computed):
 def _tree_leaves(agrees) -> pd.DataFrame:
     rows = [{"dataset": "d", "setting": s, "depth": d, "winner": "Standard S (b1)",
              "evidence": "90.0% test accuracy, 1 s/epoch; 2 candidate(s)", "agrees": a}
-            for (s, d), a in zip([("SGD", "shallow"), ("SGD", "deep"), ("mini-batch", "shallow"),
-                                  ("mini-batch", "deep")], agrees, strict=True)]
+            for (s, d), a in zip([("SGD", PARALLEL), ("SGD", "shallow"), ("SGD", "deep"),
+                                  ("mini-batch", "shallow"), ("mini-batch", "deep")], agrees,
+                                 strict=True)]
     return pd.DataFrame(rows)
+
+
+def _leaf_tones(node) -> list[str]:
+    """Leaf tones left to right (the parallel-computing split is one level deeper)."""
+    return [node.tone] if not node.children else [t for c in node.children
+                                                  for t in _leaf_tones(c)]
 
 
 def test_a_disagreeing_leaf_is_drawn_in_the_disagree_colour():
     # numpy bools, as decision.leaves makes them: `is False` never matched these
-    lv = _tree_leaves([np.True_, np.False_, None, np.False_])
-    tones = [c.tone for n in dfig.measured_tree(lv).children for c in n.children]
-    assert tones == ["agree", "disagree", "unknown", "disagree"]
+    lv = _tree_leaves([np.True_, np.True_, np.False_, None, np.False_])
+    assert _leaf_tones(dfig.measured_tree(lv)) == ["agree", "agree", "disagree", "unknown",
+                                                   "disagree"]
     fig = dfig.trees(lv, "d")
     drawn = [to_hex(t.get_bbox_patch().get_facecolor()) for t in fig.axes[0].texts
              if t.get_gid() == "node-disagree"]
@@ -183,7 +191,7 @@ def test_a_disagreeing_leaf_is_drawn_in_the_disagree_colour():
 
 
 def test_tree_edge_labels_do_not_collide():
-    fig = dfig.trees(_tree_leaves([True, False, True, False]), "d")
+    fig = dfig.trees(_tree_leaves([True, True, False, True, False]), "d")
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
     for ax in fig.axes:

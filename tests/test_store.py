@@ -38,6 +38,7 @@ n = 200_000
 i = 0
 while True:
     rd.append("steps", {"epoch": np.zeros(n, np.int32), "step": np.arange(n) + i * n,
+                        "worker": np.zeros(n, np.int32),
                         "batch_size": np.ones(n, np.int32), "wall_ns": np.arange(n),
                         "loss": np.random.rand(n), "warmup": np.zeros(n, bool)})
     i += 1
@@ -92,7 +93,8 @@ def test_unreadable_run_json_is_skipped_with_a_warning_naming_it(tmp_path):
 def test_empty_results_give_empty_frames_with_schema(tmp_path):
     t = store.load(tmp_path)
     assert t["runs"].empty
-    assert list(t["phases"].columns) == ["run_id", "epoch", "step", "phase", "wall_ns", "warmup"]
+    assert list(t["phases"].columns) == ["run_id", "epoch", "step", "worker", "phase", "wall_ns",
+                                        "warmup"]
 
 
 def test_load_flattens_run_json_facts_once_and_analyses_do_not_reread_it(tmp_path, monkeypatch,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from matplotlib.patches import Patch
+from profkit.analyses.decision import PARALLEL
 from profkit.analyses.figures.base import new
 
 NODE_FONT, EDGE_FONT, TITLE_FONT = 10, 9, 12
@@ -45,16 +46,20 @@ def leaf_tone(agrees) -> str:
 
 def measured_tree(leaves: pd.DataFrame) -> Node:
     """The measured tree for one dataset from decision.leaves rows."""
-    def leaf(setting: str, depth: str) -> Node:
+    def leaf(setting: str, depth: str, edge: str | None = None) -> Node:
+        edge = _depth_edge(depth) if edge is None else edge
         r = leaves[(leaves["setting"] == setting) & (leaves["depth"] == depth)]
         if r.empty or pd.isna(r["winner"].iloc[0]):
-            return Node("no data", edge=_depth_edge(depth), tone="none")
+            return Node("no data", edge=edge, tone="none")
         r = r.iloc[0]
-        return Node(f"{r['winner']}\n{r['evidence'].split(';')[0]}", edge=_depth_edge(depth),
+        return Node(f"{r['winner']}\n{r['evidence'].split(';')[0]}", edge=edge,
                     tone=leaf_tone(r["agrees"]))
 
+    parallel = Node("Parallel computing?", [leaf("SGD", PARALLEL, "yes"),
+                                            leaf("SGD", "shallow", "no")],
+                    edge=_depth_edge("shallow"))
     return Node("Setting", [
-        Node("# layers", [leaf("SGD", "shallow"), leaf("SGD", "deep")], edge="SGD\n(batch 1)"),
+        Node("# layers", [parallel, leaf("SGD", "deep")], edge="SGD\n(batch 1)"),
         Node("# layers", [leaf("mini-batch", "shallow"), leaf("mini-batch", "deep")],
              edge="mini-batch")])
 
@@ -102,8 +107,8 @@ def _draw_node(ax, node: Node, pos: dict) -> None:
 
 def trees(leaves: pd.DataFrame, dataset: str):
     """Measured tree (left, for `dataset`) beside the paper's tree (right), with a colour key."""
-    # stacked, each tree the page's full width: four leaves side by side need the room
-    fig, ax = new(nrows=2, w=12.0, h=4.4)
+    # stacked, each tree the page's full width: five leaves side by side need the room
+    fig, ax = new(nrows=2, w=13.0, h=4.8)
     _draw(ax[0, 0], measured_tree(leaves[leaves["dataset"] == dataset]),
           f"Measured here ({dataset})")
     _draw(ax[1, 0], PAPER, "The paper's tree (§10.4)")
