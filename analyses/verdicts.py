@@ -21,6 +21,8 @@ def verdicts(judged: pd.DataFrame, leaves: pd.DataFrame) -> pd.DataFrame:
     for r in lv.itertuples():
         g = judged[(judged["dataset"] == r.dataset) & (judged["setting"] == r.setting)
                    & (judged["depth"] == r.depth)]
+        if g.empty:  # the parallel leaf: decided by multi-worker throughput, not candidates
+            continue
         rows.append(_row(g, r))
     return pd.DataFrame(rows, columns=COLUMNS)
 

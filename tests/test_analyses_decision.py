@@ -112,3 +112,14 @@ def test_parallel_leaf_is_decided_by_multi_worker_runs_or_missing():
     missing = decision.leaves(decision.judge(_cands([])), ["mnist"], sc.iloc[:0]).set_index(
         ["setting", "depth"]).loc[("SGD", decision.PARALLEL)]
     assert pd.isna(missing["winner"]) and "no multi-worker runs" in missing["evidence"]
+
+
+def test_verdicts_leave_the_parallel_leaf_to_the_decision_section():
+    from profkit.analyses import accuracy, parallel, verdicts
+
+    r, ep, st = _run_frames([("a1", "alsh-approx", 1, 100.0, 0.80),
+                             ("a2", "alsh-approx", 2, 180.0, 0.80)])
+    sc = parallel.scaling(parallel.throughput(ep, st, r), accuracy.final_accuracy(ep, r))
+    judged = decision.judge(_cands([("standard", 1, 3, 95.0, 100.0)]))
+    v = verdicts.verdicts(judged, decision.leaves(judged, ["mnist"], sc))
+    assert v["depth"].str.startswith("shallow (").tolist() == [True]  # one-process leaf only
