@@ -53,8 +53,11 @@ def _block_ids(steps: pd.DataFrame, block_steps: int) -> pd.Series:
 def phase_blocks(phases: pd.DataFrame, block_steps: int = BLOCK_STEPS) -> pd.DataFrame:
     """The phase_blocks rows of one run's phases table."""
     ph = phases[phases["phase"] != DIAGNOSTIC]
+    # step ids are unique across the workers of a --workers P run, so a step has one worker;
+    # blocks then pool the workers' consecutive step ids (phase_blocks has no worker column)
+    extra = {"worker": ("worker", "first")} if "worker" in ph.columns else {}
     tot = ph.groupby(["epoch", "step"], as_index=False).agg(wall_ns=("wall_ns", "sum"),
-                                                             warmup=("warmup", "first"))
+                                                             warmup=("warmup", "first"), **extra)
     tot["phase"] = TOTAL
     rows = pd.concat([phases, tot[phases.columns]], ignore_index=True)
     steps = tot[["epoch", "step", "warmup"]].drop_duplicates(["epoch", "step"])

@@ -142,8 +142,8 @@ def test_written_files_respect_the_umask(tmp_path, umask, mode):
     try:
         rd = RunDir(tmp_path / "run")
         rd.write_meta({"run_id": "x"})
-        rd.append("steps", {"epoch": [0], "step": [0], "batch_size": [1], "wall_ns": [5],
-                            "loss": [0.5], "warmup": [False]})
+        rd.append("steps", {"epoch": [0], "step": [0], "worker": [0], "batch_size": [1],
+                            "wall_ns": [5], "loss": [0.5], "warmup": [False]})
         atomic_write_bytes(tmp_path / "other.bin", b"x")
     finally:
         os.umask(old)
