@@ -186,7 +186,9 @@ def leaf_table(c: Computed, reg: Registry) -> pd.DataFrame:
     timing runs on another), so they are joined on dataset, method, batch size, depth and
     width only (the other configuration keys blanked), timings as their median."""
     ds = list(reg.runnable.values())
-    coarse = {k: "" for k in GROUP_KEYS if k not in LEAF_KEYS}
+    # workers stays: decision.candidates keeps one-process runs (--workers P runs decide
+    # the parallel leaf)
+    coarse = {k: "" for k in GROUP_KEYS if k not in (*LEAF_KEYS, "workers")}
 
     def keep(f: pd.DataFrame) -> pd.DataFrame:
         f = f[f["dataset"].isin(ds) & (f["width"] == PAPER_WIDTH)
@@ -198,7 +200,11 @@ def leaf_table(c: Computed, reg: Registry) -> pd.DataFrame:
     t = keep(t[(t["phase"] == "total") & (t["implementation"] == IMPLEMENTATION)])
     t = t.groupby([*GROUP_KEYS, "phase"], as_index=False)["s_per_epoch"].median()
     judged = decision.judge(decision.candidates(acc, t), c.tolerance_pct)
-    return decision.leaves(judged, ds)
+    sc = c.scaling  # the parallel leaf: like-for-like --workers P runs
+    if not sc.empty:
+        sc = sc[sc["dataset"].isin(ds) & (sc["width"] == PAPER_WIDTH)
+                & ~sc["variant"].astype(str).str.startswith(PUBLISHED)]
+    return decision.leaves(judged, ds, sc, c.tolerance_pct)
 
 
 def leaf(leaves: pd.DataFrame, cl: Claim) -> Outcome:

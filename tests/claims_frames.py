@@ -12,7 +12,8 @@ import pandas as pd
 from profkit.analyses import paper
 
 BASE = dict(dataset="mnist", batch_size=1, hidden_layers=3, width=1000, flush_denormal=False,
-            optimizer_impl="default", implementation="paper", variant="")
+            optimizer_impl="default", implementation="paper", workers=1,
+            variant="")
 
 
 def final(*rows: dict) -> pd.DataFrame:
@@ -53,9 +54,11 @@ def growth_table(*rows: dict) -> pd.DataFrame:
 
 
 def computed(final_rows: pd.DataFrame | None = None, phases: pd.DataFrame | None = None,
-             growths: pd.DataFrame | None = None, tolerance_pct: float = 2.0):
+             growths: pd.DataFrame | None = None, tolerance_pct: float = 2.0,
+             scaling: pd.DataFrame | None = None):
     """The parts of a Computed bundle the claim rules read."""
     return SimpleNamespace(final=final() if final_rows is None else final_rows,
                            phase_table=phase_table() if phases is None else phases,
                            growth=growth_table() if growths is None else growths,
-                           published=paper.load_published(), tolerance_pct=tolerance_pct)
+                           published=paper.load_published(), tolerance_pct=tolerance_pct,
+                           scaling=pd.DataFrame() if scaling is None else scaling)

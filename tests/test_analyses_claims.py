@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 from claims_frames import computed, final, growth, growth_table, phase_table, timing
 from profkit.analyses import claim_rules
@@ -33,7 +34,9 @@ def test_registry_has_one_claim_per_published_row_and_leaf():
     assert sorted(c.spec["dataset"] for c in t2 if "unavailable" in c.spec) == [
         "CIFAR-10", "EMNIST-Letters", "Kuzushiji-MNIST", "NORB"]
     assert len(by["Table 3"]) == 4 * 3 and len(by["Table 4"]) == 3 * 3  # Standard is the 1
-    assert len([c for c in by["§10.4"] if c.rule == "leaf"]) == 4
+    from profkit.analyses.decision import LEAVES  # one claim per leaf of the tree
+    assert sorted(tuple(c.spec["leaf"]) for c in by["§10.4"] if c.rule == "leaf") == sorted(
+        LEAVES)
     assert {c.rule for c in reg.claims} <= {"accuracy", "ratio", "memory", "depth_drop",
                                             "depth_floor", "depth_ratio", "memory_order", "leaf"}
     assert len({c.id for c in reg.claims}) == len(reg.claims)
@@ -259,6 +262,23 @@ def test_leaves():
     assert verdict_of(_leaf_case(1, "alsh-approx", "standard"), sgd)["verdict"] == (
         "not reproduced")
     assert verdict_of(_leaf_case(1, "alsh-approx", "dropout"), sgd)["verdict"] == "missing"
+
+
+def _scaling(*rows):
+    """analyses.parallel.scaling rows: (method, workers, test %, samples/s)."""
+    keys = dict(dataset="mnist", batch_size=1, hidden_layers=3, width=1000, variant="")
+    return pd.DataFrame([dict(keys, method=m, workers=w, test_pct=a, samples_per_s=s,
+                              speedup=None, efficiency=None) for m, w, a, s in rows])
+
+
+def test_the_parallel_leaf_is_judged_on_multi_worker_runs_only():
+    par = "10.4-sgd-parallel"
+    assert verdict_of(computed(), par)["verdict"] == "missing"
+    alsh_wins = _scaling(("alsh-approx", 2, 96.0, 30.0), ("standard", 2, 97.0, 20.0),
+                         ("standard", 1, 97.0, 99.0))  # one worker: not a candidate
+    assert verdict_of(computed(scaling=alsh_wins), par)["verdict"] == "reproduced"
+    std_wins = _scaling(("alsh-approx", 2, 90.0, 30.0), ("standard", 2, 97.0, 20.0))
+    assert verdict_of(computed(scaling=std_wins), par)["verdict"] == "not reproduced"
 
 
 def test_published_variant_runs_are_kept_apart_in_every_table():
