@@ -196,3 +196,26 @@ def test_headless_chromium_renders_a_screenshot(report, tmp_path):
     assert shot.exists()
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000  # a blank page is ~10 kB
+
+
+WIDTH_PROBE = """<script>window.addEventListener('load', () => {
+  const d = document.documentElement, p = document.createElement('pre');
+  p.id = 'PAGE_WIDTH'; p.textContent = d.clientWidth + ' ' + d.scrollWidth;
+  document.body.appendChild(p); });</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
+                    "(apt-get install chromium; scripts/setup does it as root)")
+def test_the_page_does_not_scroll_sideways_at_1200_px(report, tmp_path):
+    # wide tables scroll inside themselves with their key column pinned (issue 14.6)
+    probed = tmp_path / "probed.html"
+    probed.write_text(report.read_text().replace("</body>", WIDTH_PROBE + "</body>"))
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,900",
+           "--virtual-time-budget=5000", "--dump-dom", probed.resolve().as_uri()]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    m = re.search(r'id="PAGE_WIDTH">(\d+) (\d+)<', dom)
+    assert m, "the probe did not run"
+    client, scroll = int(m.group(1)), int(m.group(2))
+    assert scroll <= client, f"the page is {scroll} px wide in a {client} px window"
