@@ -12,9 +12,11 @@ A longer run keeps run.json and every table except three, which are reduced:
   the report says so.
 - `steps` is dropped (nothing but per-step counter normalisation reads it); it is kept when
   the run has `counters` rows.
-- `memory` keeps every background-sampler row and, of the phase-boundary rows, per epoch the
+- `memory` keeps evenly spaced background-sampler rows (about MAX_SAMPLER_ROWS per epoch and
+  metric, always the first, last and largest) and, of the phase-boundary rows, per epoch the
   first and the last and per (epoch, phase, metric) the largest: RSS growth over training
-  (first and last sample) is exact; the RSS-over-time figure has fewer boundary points.
+  (first and last sample) and peaks are exact; the RSS-over-time figure has fewer points.
+  mprof's raw dump `profiles/mprofile.dat` is dropped (the table holds the same series).
 
 run.json records what was reduced under `compacted`.
 """
@@ -37,6 +39,8 @@ BLOCK_STEPS = 1000
 KEEP_STEPS = 5000
 TOTAL, DIAGNOSTIC = "total", "diagnostic"
 REDUCED = ("phases", "steps", "memory")
+MAX_SAMPLER_ROWS = 2000  # per epoch and metric: one figure's worth of points
+RAW_PROFILES = ("mprofile.dat",)  # mprof's raw dump of the sampler series: the table holds it
 RECORDS = ("reproduce.json",)  # results-level files copied besides the study tables
 
 
@@ -73,13 +77,26 @@ def phase_blocks(phases: pd.DataFrame, block_steps: int = BLOCK_STEPS) -> pd.Dat
     return out
 
 
-def reduce_memory(memory: pd.DataFrame) -> pd.DataFrame:
-    """Sampler rows, and of the boundary rows the first and last per epoch and the largest
-    per (epoch, phase, metric)."""
+def _thin_sampler(sampler: pd.DataFrame, max_rows: int) -> set[Any]:
+    """Index labels of at most about `max_rows` sampler rows per (epoch, metric): evenly spaced
+    rows plus the first, the last and the largest, so growth and peaks stay exact."""
+    picks: set[Any] = set()
+    for _, g in sampler.sort_values("t_ns").groupby(["epoch", "metric"]):
+        step = max(1, -(-len(g) // max_rows))  # ceil: a 10 Hz sampler over an hour is 36 000
+        picks |= set(g.index[::step]) | {g.index[0], g.index[-1]}
+        if g["bytes"].notna().any():
+            picks.add(g["bytes"].idxmax())
+    return picks
+
+
+def reduce_memory(memory: pd.DataFrame, max_sampler_rows: int = MAX_SAMPLER_ROWS) -> pd.DataFrame:
+    """Sampler rows (thinned to about `max_sampler_rows` per epoch and metric), and of the
+    boundary rows the first and last per epoch and the largest per (epoch, phase, metric)."""
     if memory.empty:
         return memory
-    keep = memory["source"] != "boundary"
-    b = memory[~keep].sort_values("t_ns")
+    sampler = memory[memory["source"] != "boundary"]
+    keep = memory.index.isin(_thin_sampler(sampler, max_sampler_rows))
+    b = memory[memory["source"] == "boundary"].sort_values("t_ns")
     picks = set(b.groupby("epoch").head(1).index) | set(b.groupby("epoch").tail(1).index)
     valued = b[b["bytes"].notna()]
     picks |= set(valued.groupby(["epoch", "phase", "metric"])["bytes"].idxmax())
@@ -94,10 +111,18 @@ def compact_run(src: Path, dst: Path, block_steps: int = BLOCK_STEPS,
     meta = rd.read_meta()
     phases = rd.read("phases")
     n_steps = int(phases.drop_duplicates(["epoch", "step"]).shape[0]) if len(phases) else 0
+    if isinstance(meta.get("compacted"), dict):
+        # compacting compact data again (to commit a resumed reproduction): apply today's
+        # memory rule to it, the rest is reduced already
+        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("memory", *RAW_PROFILES))
+        memory = rd.read("memory")
+        if len(memory):
+            RunDir(dst).append("memory", reduce_memory(memory))
+        return dict(meta["compacted"])
     if n_steps <= keep_steps:
         shutil.copytree(src, dst)
         return None
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(*REDUCED))
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(*REDUCED, *RAW_PROFILES))
     out = RunDir(dst)
     counters = rd.read("counters")
     rows = {"phases": len(phases)}
@@ -118,7 +143,9 @@ def compact_run(src: Path, dst: Path, block_steps: int = BLOCK_STEPS,
             "block_steps": block_steps, "steps": n_steps, "rows_before": rows,
             "phases": "phase_blocks (count, sum, min, quartiles, max per block of steps)",
             "steps_table": "kept (counters need it)" if len(counters) else "dropped",
-            "memory": "sampler rows; boundary rows: first/last per epoch, max per phase",
+            "memory": (f"sampler rows thinned to about {MAX_SAMPLER_ROWS} per epoch and metric "
+                       "(first, last and largest kept); boundary rows: first/last per epoch, "
+                       "max per phase; profiles/mprofile.dat dropped"),
             "unavailable": ["per-step medians", "within-run intervals of step times"]}
     atomic_write_json(dst / RUN_FILE, {**meta, "compacted": info})
     return info

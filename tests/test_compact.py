@@ -100,6 +100,20 @@ def test_memory_keeps_sampler_rows_and_the_first_last_and_largest_boundaries():
     assert kept["t_ns"].tolist() == [0, 1, 2, 3, 4, 5, 7]  # 6: neither first, last nor max
 
 
+def test_a_long_sampler_series_is_thinned_keeping_first_last_and_peak():
+    n = 10_000  # a 10 Hz sampler over ~17 minutes
+    rss = np.arange(n, dtype=float)
+    rss[4321] = 1e9  # a peak between the evenly spaced picks
+    mem = pd.DataFrame({"t_ns": range(n), "epoch": 0, "step": range(n), "phase": "forward",
+                        "source": "sampler", "metric": "rss", "bytes": rss})
+    kept = reduce_memory(mem, max_sampler_rows=100)
+    assert 100 <= len(kept) <= 103
+    assert kept["t_ns"].iloc[0] == 0 and kept["t_ns"].iloc[-1] == n - 1
+    assert kept["bytes"].max() == 1e9
+    growth = kept["bytes"].iloc[-1] - kept["bytes"].iloc[0]
+    assert growth == rss[-1] - rss[0]
+
+
 def test_the_analyses_give_the_same_numbers_except_the_documented_ones(raw, packed):
     a, b = compute(load_results(raw)), compute(load_results(packed[0]))
     keys = ["run_id", "epoch", "phase"]
@@ -145,3 +159,17 @@ def test_a_compacted_run_loads_with_its_tables(packed):
     rd = RunDir(d)
     assert len(rd.read("phases")) == 0 and len(rd.read("phase_blocks")) > 0
     assert rd.read("epochs")["n_steps"].sum() == STEPS
+
+
+def test_compacting_compact_data_again_keeps_it_and_thins_its_memory(packed, tmp_path):
+    out, _ = packed
+    again = compact(out, tmp_path / "again", BLOCK, KEEP)
+    before, after = load_results(out), load_results(tmp_path / "again")
+    assert again["runs_compacted"] == 2  # the two long runs are recognised as compacted
+    assert not list((tmp_path / "again").rglob("mprofile.dat"))
+    for name in ("phase_blocks", "epochs"):
+        pd.testing.assert_frame_equal(before[name].sort_values(list(before[name].columns))
+                                      .reset_index(drop=True),
+                                      after[name].sort_values(list(after[name].columns))
+                                      .reset_index(drop=True))
+    assert len(after["memory"]) <= len(before["memory"])
