@@ -99,11 +99,14 @@ def test_perf_fifo_path_end_to_end_per_phase_counts_add_up_to_the_whole_run(tmp_
     raw = (next((tmp_path / "r").rglob("perf-stat.csv"))).read_text()
     rows = counter_rows(parse_perf_csv(raw), DEFAULT_EVENTS, phase_labels(tuple(phases)))
     total = rows.set_index(["phase", "event"]).value[("total", "task-clock")]
-    # phases + outside partition the probe's lifetime, except the moments perf spends switching
-    # one group off and the next on over the control FIFO; the total copy ran the whole time.
-    # So the parts never exceed the total, and miss only those gaps: 3% on a quiet machine,
-    # 4% seen with three jobs on two cores (the switch waits for perf to be scheduled).
-    assert total * 0.90 <= tc.sum() <= total * 1.01
+    # phases + outside partition the probe's lifetime, except the moments the process spends
+    # between perf's two acks at each boundary (a select and a read, counted by no group); the
+    # total copy ran the whole time. So the parts never exceed the total, and they miss a small
+    # amount per boundary: about 30 us each was seen with three jobs on two cores (12% of this
+    # short run's CPU time), so a per-boundary bound holds where a fixed percentage did not.
+    boundaries = 2 * int((t["phases"].phase != "other").sum())  # an enter and an exit each
+    assert tc.sum() <= total * 1.01
+    assert (total - tc.sum()) / boundaries < 0.25, (total, tc.sum(), boundaries)  # ms each
     # per-phase task-clock agrees with the phases' wall time (one thread): CPU <= wall + slack
     wall_ms = t["phases"].groupby("phase").wall_ns.sum() / 1e6
     assert tc["forward"] <= wall_ms["forward"] * 1.05 + 5
