@@ -108,10 +108,25 @@ def accuracy_outcome(c: Computed, reg: Registry, claim: Claim, published: bool) 
                        else need(claim, reg))
     m, lo, hi = mean_interval(f["test_accuracy"].to_numpy(dtype=float) * 100)
     tol = reg.rules["accuracy_points"]
-    ok = lo - tol <= s["paper"] <= hi + tol
     text = f"{m:.2f}%" + (f" [{lo:.2f}, {hi:.2f}]" if len(f) > 1 else " (1 run)")
-    return Outcome("reproduced" if ok else "not reproduced", text, _epochs_text(f),
-                   value=m, lo=lo, hi=hi)
+    epochs = int(f["epochs_run"].max())
+    verdict = accuracy_verdict(s["paper"], lo, hi, tol, epochs)
+    why = (f"below the paper's value after {epochs} of its {PAPER_EPOCHS} epochs"
+           if verdict == "inconclusive" else "")
+    return Outcome(verdict, text, _epochs_text(f), cause=why, value=m, lo=lo, hi=hi)
+
+
+def accuracy_verdict(paper: float, lo: float, hi: float, tol: float, epochs: int) -> str:
+    """Reproduced when the paper's value lies within `tol` points of [lo, hi]. Below that band
+    after fewer epochs than the paper's, "inconclusive": a shorter run that has not yet reached
+    the paper's final accuracy says nothing against it (training had epochs left to go). Above
+    the band is "not reproduced" at any epoch count: the paper reports less than this code
+    reaches even with fewer epochs."""
+    if lo - tol <= paper <= hi + tol:
+        return "reproduced"
+    if paper > hi + tol and epochs < PAPER_EPOCHS:
+        return "inconclusive"
+    return "not reproduced"
 
 
 # --- runtime ratios -------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def _judge(c: Computed, reg: Registry, cl: Claim,
         return missing(f"not runnable here: dataset unavailable ({cl.spec['unavailable']})"), ""
     if cl.rule in VARIANT_RULES:
         out = VARIANT_RULES[cl.rule](c, reg, cl, False)
-        if out.verdict != "not reproduced":
+        if out.verdict not in ("not reproduced", "inconclusive"):
             return out, ""
         return _explain(c, reg, cl, out)
     if cl.rule == "leaf":
@@ -73,11 +73,12 @@ def _explain(c: Computed, reg: Registry, cl: Claim, default: Outcome) -> tuple[O
         default.verdict = "explained"
         default.cause = f"{var['cause']}; the variant measures {alt.measured}"
         return default, flag
-    if alt.verdict == "not reproduced":
-        default.cause = (f"the published variant ({flag}) does not reproduce it either: "
-                         f"{alt.measured}")
+    if alt.verdict in ("not reproduced", "inconclusive"):
+        why = (f"the published variant ({flag}) does not reproduce it either: {alt.measured}"
+               + " (also inconclusive)" * (alt.verdict == "inconclusive"))
     else:
-        default.cause = f"published variant not run ({flag})"
+        why = f"published variant not run ({flag})"
+    default.cause = "; ".join(x for x in (default.cause, why) if x)
     return default, ""
 
 

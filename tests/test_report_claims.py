@@ -62,7 +62,7 @@ def test_cells_are_escaped_and_verdicts_marked(monkeypatch):
     assert '<td class="v-explained">explained</td>' in html
     assert '<td class="v-not-reproduced">not reproduced</td>' in html
     assert "(variant: --param as_published=true)" in html
-    assert "1 reproduced" not in html and "1 explained, 0 missing" in html
+    assert "1 reproduced" not in html and "1 explained, 0 inconclusive, 0 missing" in html
 
 
 def test_evidence_links_point_at_sections_of_the_page(monkeypatch):
@@ -90,7 +90,8 @@ def test_runtime_section_shows_every_published_ratio_beside_the_paper():
     assert mc[3] == "0.49x" and mc[5] == "missing"
 
 
-@pytest.mark.parametrize("verdict", ["reproduced", "not reproduced", "explained", "missing"])
+@pytest.mark.parametrize("verdict", ["reproduced", "not reproduced", "explained", "inconclusive",
+                                     "missing"])
 def test_every_verdict_kind_has_a_style(verdict):
     css = report.TEMPLATES.joinpath("report.html").read_text()
     assert f"td.v-{verdict.replace(' ', '-')}" in css

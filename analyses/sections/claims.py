@@ -21,13 +21,15 @@ SECTION_TITLES = {"accuracy": "Accuracy", "runtime": "Runtime", "memory": "Memor
 def build(c: Computed) -> Section:
     v = judge_claims(c)
     counts = Counter(v["verdict"])
-    sec = Section("claims", "The paper's claims: reproduced, not reproduced, explained or missing",
+    sec = Section("claims", "The paper's claims: reproduced, not reproduced, explained, "
+                  "inconclusive or missing",
                   "One row per claim (Table 2-4 rows, §9.1 depth study, §9.4 memory, §10.4 "
                   "decision-tree leaves), judged by the rule written for it before any run "
                   "(docs/reproduction.md, \"Claims and verdict rules\"). Only like-for-like runs"
                   " count: the paper's dataset, width 1000, its depth and batch size, the paper "
                   "implementation. Runtimes are compared as ratios to Standard on this machine; "
-                  "accuracies at the epochs actually run. "
+                  "accuracies at the epochs actually run: below the paper's after fewer epochs "
+                  "than its 50 is inconclusive, not a failure. "
                   + ", ".join(f"{counts.get(k, 0)} {k}" for k in VERDICTS) + ".")
     for section, g in v.groupby("section", sort=False):
         n = Counter(g["verdict"])
