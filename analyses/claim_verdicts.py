@@ -26,7 +26,7 @@ from profkit.analyses.claim_rules import (
 )
 from profkit.analyses.claims import BATCH, BY_TITLE, Claim, Registry, load_registry
 from profkit.analyses.computed import Computed
-from profkit.analyses.labels import PAPER_WIDTH, method_title
+from profkit.analyses.labels import PAPER_EPOCHS, PAPER_WIDTH, method_title
 from profkit.analyses.results import GROUP_KEYS, PUBLISHED
 
 LEAF_KEYS = ("dataset", "method", "batch_size", "hidden_layers", "width")
@@ -104,8 +104,12 @@ def _paper_text(cl: Claim) -> str:
 # --- qualitative rules ----------------------------------------------------------------------
 
 def _acc(c: Computed, reg: Registry, method: str, batch: int, depth: int):
+    """(mean, lo, hi, epochs run) of the test accuracy in %, or None without runs."""
     f = accuracy_sample(c, reg, DEPTH_DATASET, method, batch, depth)
-    return None if f.empty else mean_interval(f["test_accuracy"].to_numpy(dtype=float) * 100)
+    if f.empty:
+        return None
+    return (*mean_interval(f["test_accuracy"].to_numpy(dtype=float) * 100),
+            int(f["epochs_run"].max()))
 
 
 def depth_drop(c: Computed, reg: Registry, cl: Claim) -> Outcome:
@@ -131,8 +135,16 @@ def depth_floor(c: Computed, reg: Registry, cl: Claim) -> Outcome:
                        f"layers, one deeper than 4 (has {sorted(got) or 'none'})")
     low = min(got, key=lambda d: got[d][0])
     text = f"lowest {got[low][0]:.1f}% at {low} of {len(got)} depths"
-    return Outcome("reproduced" if got[low][0] >= s["floor"] - tol else "not reproduced",
-                   text, value=got[low][0])
+    epochs = max(a[3] for a in got.values())
+    if got[low][0] >= s["floor"] - tol:
+        return Outcome("reproduced", text, value=got[low][0])
+    # as for a single accuracy: short of the floor after fewer epochs than the paper's says
+    # nothing against it (accuracy_verdict)
+    if epochs < PAPER_EPOCHS:
+        return Outcome("inconclusive", text, f"{epochs} of {PAPER_EPOCHS}",
+                       cause=f"below the floor after {epochs} of its {PAPER_EPOCHS} epochs",
+                       value=got[low][0])
+    return Outcome("not reproduced", text, value=got[low][0])
 
 
 def depth_ratio(c: Computed, reg: Registry, cl: Claim) -> Outcome:

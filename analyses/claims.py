@@ -1,6 +1,7 @@
 """The paper's claims (analyses/data/claims.toml), expanded into one row per claim, and their
 verdicts on a results set: reproduced, not reproduced, explained (by a published variant),
-inconclusive (an accuracy below the paper's after fewer epochs than its 50) or missing. The rules are in claim_rules; docs/reproduction.md states them in words.
+inconclusive (an accuracy below the paper's after fewer epochs than its 50) or missing. The
+rules are in claim_rules; docs/reproduction.md states them in words.
 
 Table 2-4, §9.1 and §9.4 numbers come from published_results.csv through [[from_published]],
 so the paper's numbers have one copy; the registry adds the qualitative claims and the

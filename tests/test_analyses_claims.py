@@ -226,14 +226,19 @@ def test_alsh_depth_drop():
 
 
 def test_mc_depth_floor():
-    def f(*accs):
-        return final(*(dict(method="mc-approx", batch_size=20, hidden_layers=d, test=a)
+    def f(*accs, epochs=50):
+        return final(*(dict(method="mc-approx", batch_size=20, hidden_layers=d, test=a,
+                            epochs_run=epochs)
                        for d, a in zip((1, 3, 5, 7), accs, strict=False)))
 
     assert verdict_of(computed(f(0.95, 0.97, 0.96, 0.91)), "9.1-mc-depth")["verdict"] == (
         "reproduced")  # 91 >= 92.71 - 2
     assert verdict_of(computed(f(0.95, 0.97, 0.96, 0.90)), "9.1-mc-depth")["verdict"] == (
         "not reproduced")
+    short = verdict_of(computed(f(0.95, 0.97, 0.96, 0.90, epochs=1)), "9.1-mc-depth")
+    assert short["verdict"] == "inconclusive" and short["epochs"] == "1 of 50"
+    assert verdict_of(computed(f(0.95, 0.97, 0.96, 0.91, epochs=1)), "9.1-mc-depth")[
+        "verdict"] == "reproduced"
     assert verdict_of(computed(f(0.95, 0.97)), "9.1-mc-depth")["verdict"] == "missing"
 
 

@@ -34,7 +34,8 @@ def _part(plan, name):
 def test_the_protocol_has_the_four_parts_in_order_and_both_datasets(paper_plan):
     assert [p.part.name for p in paper_plan.parts] == PARTS
     acc = _part(paper_plan, "accuracy").configs
-    default = [c for c in acc if not c.method_params.get("as_published")]
+    default = [c for c in acc if not c.method_params.get("as_published")
+               and c.hidden_layers == 3]
     assert Counter((c.dataset, c.batch_size) for c in default) == {
         (d, b): 5 for d in ("mnist", "fashion-mnist") for b in (1, 20)}
     assert {c.method for c in default} == {"standard", "dropout", "adaptive-dropout",
@@ -44,13 +45,27 @@ def test_the_protocol_has_the_four_parts_in_order_and_both_datasets(paper_plan):
     assert sorted((c.method, c.dataset, c.batch_size) for c in published) == sorted(
         (m, d, 1) for m in ("standard", "dropout", "adaptive-dropout")
         for d in ("mnist", "fashion-mnist"))
+    # §9.1's accuracy by depth, on MNIST: MC-approx M at 1-7, 10, 20; ALSH-approx S at 1, 5, 7
+    depth = {(c.method, c.batch_size, c.hidden_layers) for c in acc if c.hidden_layers != 3}
+    assert {c.dataset for c in acc if c.hidden_layers != 3} == {"mnist"}
+    assert depth == {("mc-approx", 20, h) for h in (1, 2, 4, 5, 6, 7, 10, 20)} | {
+        ("alsh-approx", 1, h) for h in (1, 5, 7)}
+
+
+def test_an_also_block_keeps_its_own_datasets_of_those_chosen(tmp_path):
+    protocol = load_protocol()
+    parts, datasets = select(protocol, ["accuracy"], ["fashion-mnist"])
+    acc = _part(make_plan(protocol, parts, datasets, tmp_path), "accuracy").configs
+    assert {c.dataset for c in acc} == {"fashion-mnist"}
+    assert {c.hidden_layers for c in acc} == {3}  # the MNIST-only depth study is left out
+    assert len(acc) == 10 + 3  # the main grid and the published variants
 
 
 def test_accuracy_runs_are_the_paper_preset_with_the_memory_probe(paper_plan):
     pp = _part(paper_plan, "accuracy")
     assert pp.part.probes == ("memory",)
     for c in pp.configs:
-        assert (c.hidden_layers, c.width, c.optimizer, c.adam_eps) == (3, 1000, "adam", 1e-4)
+        assert (c.width, c.optimizer, c.adam_eps) == (1000, "adam", 1e-4)
         assert c.lr == (1e-4 if (c.method, c.batch_size) == ("mc-approx", 1) else 1e-3)
         assert c.epochs == paper_plan.epochs and c.max_steps is None and c.threads == 1
         assert c.implementation == "paper" and not c.flush_denormal

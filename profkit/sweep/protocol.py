@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +145,20 @@ def _spec_for(protocol: Protocol, part: Part, datasets: list[str], sets: dict[st
     over: dict[str, Any] = {"dataset": ds}
     if epochs is not None and source.options.get("epochs") == FIT and "epochs" not in sets:
         over["epochs"] = epochs
-    return source.spec.with_overrides({**over, **sets})
+    spec = source.spec.with_overrides({**over, **sets})
+    # an [[also]] block that names its own datasets (the MNIST-only depth study) keeps those
+    # of them that were chosen, rather than taking every chosen dataset
+    if "dataset" in sets:
+        return spec
+    also = []
+    for mine, got in zip(source.spec.also, spec.also, strict=True):
+        if "dataset" in mine:
+            keep = [d for d in mine["dataset"] if d in ds]
+            if not keep:
+                continue
+            got = {**got, "dataset": keep}
+        also.append(got)
+    return replace(spec, also=also)
 
 
 def _sweep_configs(spec: SweepSpec | None, results: Path) -> list[RunConfig]:
