@@ -5,7 +5,8 @@ another batch size linearly between and beyond them); at another depth or width 
 proportion to the network's parameter count (every phase of a step, optimizer included, is a
 pass over the weights). A run adds its start-up (`run_overhead_s`) and exact evaluation of the
 validation and test sets after every epoch. The table is in profkit/sweep/reproduce.toml;
-`calibrate` re-measures it with short capped runs on the machine at hand.
+`python -m profkit.sweep.calibrate DIR` reads it back off the finished runs of a results
+directory (profkit/sweep/calibrate.py).
 """
 
 from __future__ import annotations
