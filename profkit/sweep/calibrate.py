@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from profkit.sweep.cost import M, REF_LAYERS, REF_WIDTH, S
+from profkit.sweep.cost import REF_LAYERS, REF_WIDTH, M, S
 
 KERNELS = ("default", "fused", "tuned")
 DATASETS = ("mnist", "fashion-mnist")
