@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from profkit._version import __version__
-from profkit.exitcodes import USAGE
+from profkit.exitcodes import SIGPIPE_EXIT, USAGE
 
 # name -> module under profkit.commands with add_arguments(parser) and main(args) -> int
 COMMANDS: dict[str, str] = {
@@ -70,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args._main(args) or 0)
+    except BrokenPipeError:
+        # the reader went away (`profkit env | head`): stop quietly, as other Unix tools do;
+        # point stdout at /dev/null so the interpreter's final flush does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_EXIT
     except Exception as e:
         if not isinstance(e, _user_errors()):
             raise

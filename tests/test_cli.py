@@ -78,3 +78,15 @@ def test_lazy_load_attribute():
     assert profkit.load is load
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         profkit.nope  # noqa: B018
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    # `profkit env | head -1`: here the reader closes the pipe before anything is written, so
+    # the first write meets a closed pipe; no BrokenPipeError traceback, the shell's 141
+    p = subprocess.Popen([sys.executable, "-m", "profkit", "env"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err
