@@ -16,7 +16,12 @@ from profkit.analyses import (
     parallel,
     runtime,
 )
-from profkit.analyses.results import Results
+from profkit.analyses.results import GROUP_KEYS, Results
+
+# What a decision candidate is when accuracy and time come from different runs: the kernel
+# and flushing of the optimizer are blanked (they change the time, not what is learnt).
+DECISION_KEYS = ["dataset", "method", "batch_size", "hidden_layers", "width", "implementation",
+                 "workers", "variant"]
 
 
 @dataclass
@@ -57,7 +62,8 @@ def compute(results: Results, tolerance_pct: float = decision.DEFAULT_TOLERANCE_
     final = accuracy.final_accuracy(f["epochs"], runs)
     acc = accuracy.accuracy_table(final)
     growth = memory.memory_growth(f["memory"], f["epochs"], runs)
-    judged = decision.judge(decision.candidates(acc, table), tolerance_pct)
+    judged = decision.judge(decision.candidates(*decision_inputs(final, acc, table)),
+                            tolerance_pct)
     scaling = parallel.scaling(parallel.throughput(f["epochs"], f["steps"], runs), final)
     leaves = decision.leaves(judged, sorted(runs["dataset"].unique()), scaling, tolerance_pct)
     published = paper.load_published()
@@ -67,3 +73,26 @@ def compute(results: Results, tolerance_pct: float = decision.DEFAULT_TOLERANCE_
     return Computed(results, tolerance_pct, es, ss, table, final, acc, growth, misses, judged,
                     leaves, scaling, published, comparison, checks.all_warnings(f, ss, table),
                     errorprop.error_propagation(f))
+
+
+def decision_inputs(final: pd.DataFrame, acc: pd.DataFrame,
+                    table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The accuracy and time tables the decision rule reads.
+
+    When every run is whole-epoch, or every run is step-capped (a quick look such as the
+    demo), each configuration's accuracy and time are its own runs'. When a results set
+    holds both (a reproduction: whole-epoch accuracy runs beside capped timing runs), an
+    accuracy after a few hundred steps must not be averaged with one after whole epochs, so
+    accuracy comes from the whole-epoch runs only, and time preferably from the capped
+    timing runs (run for it, interleaved) of the same method, batch size, depth, width,
+    implementation and variant; a configuration with no whole-epoch run is not a candidate."""
+    capped = final["max_steps"].notna() if "max_steps" in final else None
+    if capped is None or not capped.any() or capped.all():
+        return acc, table
+    blank = {k: "" for k in GROUP_KEYS if k not in DECISION_KEYS}
+    whole = accuracy.accuracy_table(final[~capped].assign(**blank))
+    t = table[table["phase"] == "total"].assign(**blank)
+    timed = t.groupby(DECISION_KEYS, dropna=False)["extrapolated"].transform("any")
+    t = t[t["extrapolated"].astype(bool) | ~timed.astype(bool)]
+    t = t.groupby([*GROUP_KEYS, "phase"], as_index=False, dropna=False)["s_per_epoch"].median()
+    return whole, t

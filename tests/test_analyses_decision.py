@@ -123,3 +123,43 @@ def test_verdicts_leave_the_parallel_leaf_to_the_decision_section():
     judged = decision.judge(_cands([("standard", 1, 3, 95.0, 100.0)]))
     v = verdicts.verdicts(judged, decision.leaves(judged, ["mnist"], sc))
     assert v["depth"].str.startswith("shallow (").tolist() == [True]  # one-process leaf only
+
+
+def _final(method, acc, max_steps, optimizer_impl, run_id):
+    return {"dataset": "mnist", "method": method, "batch_size": 20, "hidden_layers": 3,
+            "width": 1000, "flush_denormal": False, "optimizer_impl": optimizer_impl,
+            "implementation": "paper", "workers": 1, "variant": "", "run_id": run_id,
+            "max_steps": max_steps, "test_accuracy": acc, "val_accuracy": acc, "epochs_run": 1}
+
+
+def _time(method, s, optimizer_impl, extrapolated):
+    return {**_final(method, 0, None, optimizer_impl, ""), "phase": "total", "s_per_epoch": s,
+            "extrapolated": extrapolated}
+
+
+def test_a_mixed_set_takes_accuracy_from_whole_epochs_and_time_from_timing_runs():
+    from profkit.analyses import accuracy
+    from profkit.analyses.computed import decision_inputs
+    # a reproduction: whole-epoch accuracy runs (fused Adam) beside capped timing runs
+    # (default Adam) whose accuracy after 150 steps means little
+    final = pd.DataFrame([
+        _final("standard", 0.96, None, "fused", "a"),
+        _final("mc-approx", 0.95, None, "fused", "b"),
+        _final("standard", 0.30, 150, "default", "c"),
+        _final("mc-approx", 0.20, 150, "default", "d"),
+        _final("dropout", 0.25, 150, "default", "e")])  # timed only: not a candidate
+    table = pd.DataFrame([
+        _time("standard", 40.0, "fused", False), _time("mc-approx", 60.0, "fused", False),
+        _time("standard", 50.0, "default", True), _time("mc-approx", 45.0, "default", True),
+        _time("dropout", 30.0, "default", True)])
+    acc = accuracy.accuracy_table(final)
+    c = decision.candidates(*decision_inputs(final, acc, table)).set_index("method")
+    assert sorted(c.index) == ["mc-approx", "standard"]
+    assert c.loc["standard", "test_pct"] == pytest.approx(96.0)  # not averaged with 30%
+    assert c.loc["mc-approx", "s_per_epoch"] == 45.0  # the timing runs', not the accuracy run's
+    j = decision.judge(c.reset_index(), 2.0)
+    assert j.loc[j["winner"], "method"].tolist() == ["mc-approx"]
+    # all capped (a quick look such as the demo): every run is its own candidate, as before
+    capped = final[final["max_steps"].notna()]
+    a2, t2 = decision_inputs(capped, accuracy.accuracy_table(capped), table)
+    assert t2 is table and len(a2) == 3
