@@ -64,9 +64,13 @@ def subnormal_warnings(epochs: pd.DataFrame) -> pd.DataFrame:
                                "--flush-denormal)"} for rid, f in top.items()])
 
 
-def run_json_warnings(run_warnings: pd.DataFrame) -> pd.DataFrame:
-    return _frame([{"kind": "run.json", "run_id": r.run_id, "message": r.message}
-                   for r in run_warnings.itertuples()])
+def run_json_warnings(run_warnings: pd.DataFrame, subnormal: pd.DataFrame) -> pd.DataFrame:
+    """What runs wrote into their run.json while training, except the subnormal-float note
+    of a run that `subnormal_warnings` already names (the same fact, said once)."""
+    said = set(subnormal["run_id"]) if len(subnormal) else set()
+    return _frame([{"kind": "said by the run", "run_id": r.run_id, "message": r.message}
+                   for r in run_warnings.itertuples()
+                   if not (r.run_id in said and "subnormal" in str(r.message))])
 
 
 def load_warnings(skipped: pd.DataFrame) -> pd.DataFrame:
@@ -79,8 +83,8 @@ def all_warnings(frames: dict[str, pd.DataFrame], step_stats: pd.DataFrame,
                  table: pd.DataFrame) -> pd.DataFrame:
     parts = [status_warnings(frames["runs"]), clean_warnings(frames["runs"]),
              timing_warnings(step_stats, table), counter_warnings(frames["counters"]),
-             subnormal_warnings(frames["epochs"]),
-             run_json_warnings(frames.get("run_warnings", _frame([]))),
+             sub := subnormal_warnings(frames["epochs"]),
+             run_json_warnings(frames.get("run_warnings", _frame([])), sub),
              load_warnings(frames.get("load_warnings", pd.DataFrame(columns=["path", "reason"])))]
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else _frame([])
