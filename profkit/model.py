@@ -1,7 +1,8 @@
 """The MLP every method trains: ReLU hidden layers, Kaiming init, log-softmax over classes.
 
-`activation` and `init` exist for the published Standard (docs/published-variants.md): the
-authors' committed code used sigmoid and N(0, 1) weights. The defaults are profkit's.
+`activation` and `init` exist for the published variants (docs/published-variants.md): the
+authors' committed Standard used sigmoid and N(0, 1) weights, their Dropout network torch's own
+nn.Linear initialisation. The defaults are profkit's.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from torch import nn
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": F.relu, "sigmoid": torch.sigmoid}
-INITS = ("kaiming", "normal")
+INITS = ("kaiming", "normal", "torch")
 
 
 class MLP(nn.Module):
     """input -> `hidden_layers` x Linear(width)+act -> Linear(n_classes) -> log_softmax(dim=1).
 
     activation: `relu` (default) or `sigmoid`; init: `kaiming` (default: Kaiming-uniform for
-    ReLU) or `normal` (N(0, 1), the authors' committed Standard); biases start at zero.
+    ReLU, zero biases), `normal` (N(0, 1), zero biases: the authors' committed Standard) or
+    `torch` (nn.Linear's own uniform +-1/sqrt(fan_in) for weights and biases: the authors'
+    Dropout and Adaptive-Dropout network).
     """
 
     def __init__(self, in_features: int, width: int, hidden_layers: int, n_classes: int,
@@ -42,6 +45,9 @@ class MLP(nn.Module):
         # Kaiming (He) init for ReLU, zero bias: the authors' README says so; their committed
         # Standard used sigmoid and N(0, 1) instead (docs/methods.md).
         for lin in self.layers:
+            if self.init == "torch":  # nn.Linear's own: the authors' Dropout Net never re-inits
+                lin.reset_parameters()
+                continue
             if self.init == "normal":
                 nn.init.normal_(lin.weight, mean=0.0, std=1.0)
             else:

@@ -204,6 +204,24 @@ def test_published_leaves_hidden_to_hidden_layers_untrained(method, params, cfg_
                                                     before, strict=True))
 
 
+@pytest.mark.parametrize("method", ["dropout", "adaptive-dropout"])
+def test_published_public_net_keeps_torchs_own_linear_initialisation(method):
+    # The public Net never re-initialises: nn.Linear's weights and biases are uniform on
+    # +-1/sqrt(fan_in), variance 1 / (3 fan_in), a sixth of Kaiming's 2 / fan_in. A 400 x 400
+    # weight: n = 160000 draws; the sample std's relative error is sqrt(0.8 / 4n) (uniform
+    # kurtosis 1.8): 0.11%, bounded at 5 of them.
+    pub = make(method, PUBLISHED, width=400, in_features=300)
+    default = make(method, {}, width=400, in_features=300)
+    w, wd = (m.model.hidden[1].weight.detach().double() for m in (pub, default))
+    tol = 5 * math.sqrt(0.8 / (4 * w.numel()))
+    assert abs(float(w.std()) / math.sqrt(1 / (3 * 400)) - 1) < tol
+    assert float(w.abs().max()) <= 1 / math.sqrt(400)
+    assert abs(float(wd.std()) / math.sqrt(2 / 400) - 1) < tol  # the default: Kaiming
+    bias = pub.model.hidden[1].bias.detach()
+    assert torch.count_nonzero(bias) == bias.numel() and float(bias.abs().max()) <= 0.05
+    assert torch.count_nonzero(default.model.hidden[1].bias) == 0
+
+
 @pytest.mark.parametrize("method,params,cfg_kw", PUBLIC_NET)
 def test_published_recreates_the_optimizer_at_each_epoch_start(method, params, cfg_kw):
     pub = make(method, {**params, **PUBLISHED}, batch_size=3, **cfg_kw)

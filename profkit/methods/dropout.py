@@ -49,10 +49,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from profkit.implementation import lazy_updates
-from profkit.methods.base import TrainingMethod, stat_row
-from profkit.methods.published import published_flag, registered_parameters, unregistered_layers
+from profkit.methods.base import stat_row
+from profkit.methods.public_net import PublicNet
+from profkit.methods.published import published_flag, unregistered_layers
 from profkit.methods.subset_grads import LazyOptimizer, SubsetGrads
-from profkit.model import make_optimizer
 from profkit.validation import check_bool, check_choice, check_probability
 
 if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds one
@@ -92,7 +92,7 @@ def gathered(lin: nn.Linear, rows: torch.Tensor | None, cols: torch.Tensor | Non
     return w, b
 
 
-class Dropout(TrainingMethod):
+class Dropout(PublicNet):
     """Dropout with keep probability p on hidden units; see the module docstring."""
 
     name = "dropout"
@@ -119,17 +119,7 @@ class Dropout(TrainingMethod):
     def _new_optimizer(self) -> torch.optim.Optimizer | SubsetGrads:
         if self.lazy:
             return LazyOptimizer(self.cfg, self.trained_parameters())
-        return make_optimizer(self.cfg, self.trained_parameters())
-
-    def trained_parameters(self) -> list[nn.Parameter]:
-        if self.params.as_published:
-            return registered_parameters(self.model)
-        return super().trained_parameters()
-
-    def on_epoch_start(self, epoch: int) -> None:
-        """As published: a new optimizer every epoch (the public train() builds its Adam)."""
-        if self.params.as_published:
-            self.optimizer = self._new_optimizer()
+        return super()._new_optimizer()
 
     @classmethod
     def paper_params(cls) -> dict[str, Any]:

@@ -54,9 +54,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from profkit.methods.base import TrainingMethod, stat_row
-from profkit.methods.published import published_flag, registered_parameters
-from profkit.model import make_optimizer
+from profkit.methods.base import stat_row
+from profkit.methods.public_net import PublicNet
+from profkit.methods.published import published_flag
 from profkit.validation import check_bool, check_probability, check_real
 
 if TYPE_CHECKING:  # annotations only: a method is handed a config, never builds one
@@ -104,7 +104,7 @@ def _logit(p: float) -> float:
     return math.log(q / (1.0 - q))
 
 
-class Standout(TrainingMethod):
+class Standout(PublicNet):
     """Adaptive-Dropout (Standout) with a per-layer adapted beta; see the module docstring."""
 
     name = "adaptive-dropout"
@@ -134,15 +134,6 @@ class Standout(TrainingMethod):
         """pi = sigmoid(alpha z + beta) (batch, width) from pre-activation z (batch, width)."""
         return torch.sigmoid(torch.add(self.beta[layer], z, alpha=self.alpha))
 
-    def trained_parameters(self) -> list[nn.Parameter]:
-        if self.params.as_published:
-            return registered_parameters(self.model)
-        return super().trained_parameters()
-
-    def on_epoch_start(self, epoch: int) -> None:
-        """As published: a new optimizer every epoch (the public train() builds its Adam)."""
-        if self.params.as_published:
-            self.optimizer = make_optimizer(self.cfg, self.trained_parameters())
 
     @staticmethod
     @torch.no_grad()

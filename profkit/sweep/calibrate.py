@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from profkit.sweep.cost import REF_LAYERS, REF_WIDTH, M, S
+from profkit.sweep.protocol import load_protocol
 
 KERNELS = ("default", "fused", "tuned")
 DATASETS = ("mnist", "fashion-mnist")
@@ -80,7 +81,6 @@ def format_table(table: dict[str, dict[str, list[float]]],
 
 
 def main(argv: list[str] | None = None) -> int:
-    from profkit.sweep.protocol import load_protocol
     p = argparse.ArgumentParser(prog="python -m profkit.sweep.calibrate",
                                 description=__doc__.split("\n\n")[1] if __doc__ else None)
     p.add_argument("results", help="a results directory (e.g. a reproduction's)")
