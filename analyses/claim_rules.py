@@ -46,12 +46,13 @@ def _published(frame: pd.DataFrame, yes: bool) -> pd.Series:
 
 
 def like(frame: pd.DataFrame, reg: Registry, claim_ds: str, published: bool = False,
-         **keys) -> pd.DataFrame:
-    """Rows of `frame` measured like for like with the paper for one claim."""
+         implementation: str = IMPLEMENTATION, **keys) -> pd.DataFrame:
+    """Rows of `frame` measured like for like with the paper for one claim (`implementation`
+    other than the paper's only to show the tuned one beside it, never for a verdict)."""
     ds = reg.runnable.get(claim_ds)
     m = (frame["dataset"] == ds) & (frame["width"] == PAPER_WIDTH) & _published(frame, published)
     if "implementation" in frame:
-        m &= frame["implementation"] == IMPLEMENTATION
+        m &= frame["implementation"] == implementation
     for k, v in keys.items():
         m &= frame[k] == v
     return frame[m]
@@ -132,12 +133,13 @@ def accuracy_verdict(paper: float, lo: float, hi: float, tol: float, epochs: int
 # --- runtime ratios -------------------------------------------------------------------------
 
 def ratio_row(c: Computed, reg: Registry, ds: str, method: str, batch: int, depth: int,
-              phase: str, published: bool = False) -> tuple[dict | None, str]:
+              phase: str, published: bool = False,
+              implementation: str = IMPLEMENTATION) -> tuple[dict | None, str]:
     """compare.ratio of `method` to Standard (same dataset, batch, depth, width and
     implementation; the published Standard for a published method when it was run) and
     whether it could be judged ('' or the reason it is missing)."""
     t = c.phase_table
-    sel = dict(batch_size=batch, hidden_layers=depth, phase=phase)
+    sel = dict(batch_size=batch, hidden_layers=depth, phase=phase, implementation=implementation)
     rows = like(t, reg, ds, published, method=method, **sel)
     if rows.empty:
         return None, f"no like-for-like runs of {method_title(method)}"

@@ -88,6 +88,24 @@ def test_runtime_section_shows_every_published_ratio_beside_the_paper():
     assert re.fullmatch(r"2\.25x \[2\.\d\d, 2\.\d\d\]", alsh[4]) and alsh[5] == "reproduced"
     mc = next(r for r in rows if r[1] == "MC-approx M" and r[2] == "backpropagation time")
     assert mc[3] == "0.49x" and mc[5] == "missing"
+    assert alsh[7] == "—" and mc[7] == "—"  # no tuned runs: nothing beside
+
+
+def test_runtime_ratios_show_the_tuned_implementation_beside_and_never_judge_it():
+    tuned = dict(implementation="tuned", optimizer_impl="default", flush_denormal=True)
+    c = computed(phases=phase_table(
+        timing("standard", (1.0, 1.01, 0.99)), timing("alsh-approx", (2.2, 2.25, 2.3)),
+        timing("standard", (1.0, 1.02, 0.98), **tuned),
+        timing("alsh-approx", (0.30, 0.31, 0.29), **tuned),
+        timing("mc-approx", (0.9, 0.91), **tuned)))  # 2 repeats: too few, said so
+    sec = Section("runtime", "Runtime")
+    s_claims.runtime_ratios(c, sec)
+    rows = cells(page([], [sec]))
+    alsh = next(r for r in rows if r[1] == "ALSH-approx S" and r[2] == "epoch time")
+    assert alsh[5] == "reproduced"  # judged on the paper implementation's 2.25x
+    assert re.fullmatch(r"0\.30x \[0\.\d\d, 0\.\d\d\]", alsh[7])
+    mc = next(r for r in rows if r[1] == "MC-approx S" and r[2] == "epoch time")
+    assert mc[5] == "missing" and mc[7].startswith("— (too few repeats: 2 of MC-approx")
 
 
 @pytest.mark.parametrize("verdict", ["reproduced", "not reproduced", "explained", "inconclusive",

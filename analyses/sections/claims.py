@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from profkit.analyses.claim_rules import ratio_row
 from profkit.analyses.claim_verdicts import judge_claims
-from profkit.analyses.claims import METRIC_TEXT, VERDICTS
+from profkit.analyses.claims import METRIC_TEXT, VERDICTS, Registry, load_registry
 from profkit.analyses.computed import Computed
 from profkit.analyses.sections import Section
 
@@ -51,20 +52,36 @@ def _cells(r) -> list:
 def runtime_ratios(c: Computed, sec: Section) -> None:
     """Every published runtime (Tables 3-4, non-Standard) as the measured ratio to Standard
     [95% interval] beside the paper's ratio; missing rows say why."""
-    v = judge_claims(c)
+    reg = load_registry(published=c.published)
+    v = judge_claims(c, reg)
     v = v[v["section"].isin(["Table 3", "Table 4"])]
     if v.empty:
         return
+    spec = {cl.id: cl.spec for cl in reg.claims}
     rows = [[r.section, r.config, METRIC_TEXT.get(r.metric, r.metric), r.paper, r.measured or "—",
              {"text": r.verdict, "cls": "v-" + r.verdict.replace(" ", "-")},
-             {"text": r.cause or "—", "cls": "long"}] for r in v.itertuples()]
+             {"text": r.cause or "—", "cls": "long"}, _tuned(c, reg, spec[r.id])]
+            for r in v.itertuples()]
     sec.rows(["table", "configuration", "time", "paper: method / Standard",
-              "measured: method / Standard [95% CI]", "verdict", "why"], rows,
+              "measured: method / Standard [95% CI]", "verdict", "why",
+              "tuned implementation: method / Standard [95% CI]"], rows,
              title="Published runtimes as ratios to Standard (Tables 3-4)",
              caption="Seconds differ across CPUs; ratios between methods on one machine do not. "
                      "Measured: ratio of mean seconds per epoch, same dataset, batch size, "
                      "depth, width and implementation, >= 3 repeats each (compare.ratio: Welch "
                      "t on the log ratio). Reproduced when the paper's ratio lies in the "
-                     "interval or both are on the same side of 1 with the interval excluding 1.",
+                     "interval or both are on the same side of 1 with the interval excluding 1."
+                     " The last column is the same ratio under implementation=tuned "
+                     "(docs/implementations.md), shown beside the like-for-like one and never "
+                     "judged.",
              css="data claims")
 
+
+
+def _tuned(c: Computed, reg: Registry, s: dict) -> str:
+    """The claim's ratio under the tuned implementation, or why there is none."""
+    r, why = ratio_row(c, reg, s["dataset"], s["method"], s["batch_size"], s["hidden_layers"],
+                       s["phase"], implementation="tuned")
+    if r is None:
+        return f"— ({why})" if why.startswith("too few") else "—"
+    return f"{r['ratio']:.2f}x [{r['ratio_lo']:.2f}, {r['ratio_hi']:.2f}]"
