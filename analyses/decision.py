@@ -109,9 +109,9 @@ def _leaf_row(judged: pd.DataFrame, dataset: str, setting: str, depth: str) -> d
     paper, paper_method = PAPER_TREE[(setting, depth)]
     row = {"dataset": dataset, "setting": setting, "depth": depth, "paper": paper,
            "candidates": len(g)}
-    if g.empty:
-        return {**row, "winner": None, "method": None, "evidence": "no runs in this leaf",
-                "agrees": None}
+    if g.empty or not g["winner"].any():  # no runs, or none with an accuracy (unfinished)
+        why = "no runs in this leaf" if g.empty else "no candidate with a test accuracy"
+        return {**row, "winner": None, "method": None, "evidence": why, "agrees": None}
     w = g[g["winner"]].iloc[0]
     evidence = (f"{w['test_pct']:.1f}% test accuracy, " + _secs(w["s_per_epoch"])
                 + f"; {len(g)} candidate(s), depths {w['depths']}")

@@ -32,6 +32,15 @@ def test_winner_is_fastest_within_tolerance(rows, tol, winner):
     assert j.loc[j["winner"], "method"].tolist() == [winner]
 
 
+def test_a_leaf_whose_candidates_have_no_accuracy_has_no_winner_and_says_why():
+    # an interrupted whole-epoch run has no test accuracy; a results set may hold only that
+    rows = [("standard", 1, 3, None, 100.0), ("mc-approx", 1, 3, None, 90.0)]
+    lv = decision.leaves(decision.judge(_cands(rows)), ["mnist"]).set_index(["setting", "depth"])
+    leaf = lv.loc[("SGD", "shallow")]
+    assert leaf["winner"] is None and leaf["agrees"] is None
+    assert leaf["evidence"] == "no candidate with a test accuracy" and leaf["candidates"] == 2
+
+
 def test_leaves_split_batch_and_depth_and_say_when_empty():
     rows = [("standard", 1, 3, 95.0, 100.0), ("alsh-approx", 1, 3, 90.0, 300.0),
             ("standard", 20, 6, 96.0, 10.0), ("mc-approx", 20, 6, 96.5, 9.0)]
