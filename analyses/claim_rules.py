@@ -23,6 +23,8 @@ from profkit.analyses.results import PUBLISHED
 from scipy import stats as st
 
 IMPLEMENTATION = "paper"  # the like-for-like implementation (docs/implementations.md)
+N_CLASSES = 10  # every runnable dataset of the paper (MNIST, Fashion-MNIST) has 10 classes
+CHANCE_FACTOR = 1.5  # "at chance": at most 1.5 x 1/classes (15%), far below any learnt model
 
 
 @dataclass
@@ -114,6 +116,8 @@ def accuracy_outcome(c: Computed, reg: Registry, claim: Claim, published: bool) 
     verdict = accuracy_verdict(s["paper"], lo, hi, tol, epochs)
     why = (f"below the paper's value after {epochs} of its {PAPER_EPOCHS} epochs"
            if verdict == "inconclusive" else "")
+    if hi <= CHANCE_FACTOR * 100 / N_CLASSES:  # said, not judged: the rule is the rule
+        why = "; ".join(x for x in (why, "at chance level: these runs did not learn") if x)
     return Outcome(verdict, text, _epochs_text(f), cause=why, value=m, lo=lo, hi=hi)
 
 

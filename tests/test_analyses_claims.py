@@ -76,6 +76,13 @@ def test_one_run_accuracy_within_tolerance_boundary(test, epochs, verdict):
     assert ("of its 50 epochs" in v["cause"]) == (verdict == "inconclusive")
 
 
+def test_a_run_at_chance_level_says_so_beside_its_verdict():
+    v = verdict_of(computed(final(dict(method="dropout", test=0.1135))), "T2-mnist-dropout-S")
+    assert v["verdict"] == "inconclusive" and "at chance level" in v["cause"]
+    v = verdict_of(computed(final(dict(method="dropout", test=0.16))), "T2-mnist-dropout-S")
+    assert "chance" not in v["cause"]  # above 1.5 x 10%
+
+
 def test_inconclusive_default_is_explained_by_a_variant_that_reaches_the_paper():
     # Dropout S on MNIST, paper 90.21%: the default far below after 1 epoch, the variant close
     rows = final(dict(method="dropout", test=0.11),
