@@ -124,10 +124,11 @@ def _secs(s) -> str:
 
 
 def _agrees(method: str, paper_method: str | None, g: pd.DataFrame) -> bool | None:
-    """Paper names a method: agree when it won. Open problem: agree when no sampling method
-    beat Standard (Standard won); unknown when Standard was not run in the leaf."""
-    if paper_method is not None:
-        return method == paper_method
+    """Unknown when Standard was not run in the leaf: a choice that does not beat the
+    reference decides nothing (a lone candidate always wins). Paper names a method: agree
+    when it won. Open problem: agree when no sampling method beat Standard (Standard won)."""
     if "standard" not in set(g["method"]):
         return None
+    if paper_method is not None:
+        return method == paper_method
     return method == "standard"

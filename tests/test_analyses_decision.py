@@ -172,3 +172,14 @@ def test_a_mixed_set_takes_accuracy_from_whole_epochs_and_time_from_timing_runs(
     capped = final[final["max_steps"].notna()]
     a2, t2 = decision_inputs(capped, accuracy.accuracy_table(capped), table)
     assert t2 is table and len(a2) == 3
+
+
+def test_a_named_method_alone_in_its_leaf_decides_nothing():
+    # mini-batch deep: the paper names MC-approx; winning without Standard beside it is vacuous
+    alone = [("mc-approx", 20, 6, 95.0, 70.0)]
+    lv = decision.leaves(decision.judge(_cands(alone)), ["mnist"]).set_index(["setting", "depth"])
+    assert lv.loc[("mini-batch", "deep"), "method"] == "mc-approx"
+    assert lv.loc[("mini-batch", "deep"), "agrees"] is None
+    both = alone + [("standard", 20, 6, 95.5, 80.0)]
+    lv = decision.leaves(decision.judge(_cands(both)), ["mnist"]).set_index(["setting", "depth"])
+    assert lv.loc[("mini-batch", "deep"), "agrees"]  # faster within tolerance of Standard
