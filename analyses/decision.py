@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 from profkit.analyses.labels import SHALLOW_MAX, run_label
-from profkit.analyses.results import GROUP_KEYS
+from profkit.analyses.results import GROUP_KEYS, PUBLISHED
 
 PARALLEL = "shallow, parallel"  # the SGD-shallow leaf with parallel computing (--workers P)
 LEAVES = (("mini-batch", "shallow"), ("mini-batch", "deep"), ("SGD", "shallow"),
@@ -39,14 +39,20 @@ def candidates(acc_table: pd.DataFrame, phase_table: pd.DataFrame) -> pd.DataFra
     t = phase_table[phase_table["phase"] == "total"].set_index(GROUP_KEYS)["s_per_epoch"]
     c = acc_table.join(t, on=GROUP_KEYS)
     c = c[c["workers"] == 1]  # one process: multi-worker runs decide the parallel leaf
+    # the authors' published behaviours are there to explain the paper's numbers, not to be
+    # chosen; other variants (a learning rate, say) are candidates of their own, never
+    # averaged with the default
+    c = c[~c["variant"].astype(str).str.startswith(PUBLISHED)]
     leaves = [leaf_of(b, h) for b, h in zip(c["batch_size"], c["hidden_layers"], strict=True)]
     c["setting"], c["depth"] = [x[0] for x in leaves], [x[1] for x in leaves]
-    g = c.groupby(["dataset", "setting", "depth", "method", "batch_size"], as_index=False)
+    c["variant"] = c["variant"].fillna("").astype(str)
+    g = c.groupby(["dataset", "setting", "depth", "method", "batch_size", "variant"],
+                  as_index=False)
     out = g.agg(test_pct=("test_pct", "mean"), s_per_epoch=("s_per_epoch", "median"),
                 depths=("hidden_layers", lambda s: ",".join(map(str, sorted(set(s))))),
                 n_configs=("test_pct", "size"))
-    out["candidate"] = [run_label(m, b) for m, b in
-                        zip(out["method"], out["batch_size"], strict=True)]
+    out["candidate"] = [run_label(m, b) + (f" [{v}]" if v else "") for m, b, v in
+                        zip(out["method"], out["batch_size"], out["variant"], strict=True)]
     return out
 
 

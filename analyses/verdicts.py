@@ -32,8 +32,8 @@ def _row(g: pd.DataFrame, leaf) -> dict:
     fast = timed.loc[timed["s_per_epoch"].idxmin()] if len(timed) else None
     best = g.loc[g["test_pct"].idxmax()] if g["test_pct"].notna().any() else None
     std = timed[timed["method"] == REFERENCE]["s_per_epoch"]
-    # one batch size in the leaf: the method names it; several: the label with the batch size
-    mixed = g["batch_size"].nunique() > 1
+    # one batch size and variant in the leaf: the method names it; several: the full label
+    mixed = g["batch_size"].nunique() > 1 or ("variant" in g and g["variant"].nunique() > 1)
 
     def title(r) -> str:
         return r["candidate"] if mixed else method_title(r["method"])

@@ -183,3 +183,21 @@ def test_a_named_method_alone_in_its_leaf_decides_nothing():
     both = alone + [("standard", 20, 6, 95.5, 80.0)]
     lv = decision.leaves(decision.judge(_cands(both)), ["mnist"]).set_index(["setting", "depth"])
     assert lv.loc[("mini-batch", "deep"), "agrees"]  # faster within tolerance of Standard
+
+
+def test_variants_are_candidates_of_their_own_and_published_ones_are_not_candidates():
+    df = pd.DataFrame([("standard", 95.0, 100.0, ""),
+                       ("standard", 84.0, 100.0, "as published"),
+                       ("mc-approx", 96.0, 120.0, "lr=0.0001"),
+                       ("mc-approx", 60.0, 90.0, "lr=0.001")],
+                      columns=["method", "test_pct", "s_per_epoch", "variant"])
+    acc = df.assign(dataset="mnist", batch_size=1, hidden_layers=3, width=1000,
+                    flush_denormal=False, optimizer_impl="default", implementation="paper",
+                    workers=1)
+    c = decision.candidates(acc.drop(columns=["s_per_epoch"]), acc.assign(phase="total"))
+    by = c.set_index("candidate")["test_pct"]
+    # the default Standard is not averaged with its published variant (89.5), which is gone
+    assert by.to_dict() == {"Standard S (b1)": 95.0, "MC-approx S (b1) [lr=0.0001]": 96.0,
+                            "MC-approx S (b1) [lr=0.001]": 60.0}
+    j = decision.judge(c, 2.0)
+    assert j.loc[j["winner"], "candidate"].tolist() == ["Standard S (b1)"]  # faster, in 2 pts
