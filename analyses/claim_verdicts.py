@@ -8,6 +8,8 @@ against depth, the order of memory growth (§9.4) and the §10.4 decision-tree l
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 from profkit.analyses import accuracy, decision
 from profkit.analyses.claim_rules import (
@@ -69,17 +71,29 @@ def _explain(c: Computed, reg: Registry, cl: Claim, default: Outcome) -> tuple[O
         return default, ""
     flag = f"--param {var['param']}=true"
     alt = VARIANT_RULES[cl.rule](c, reg, cl, True)
-    if alt.verdict == "reproduced":
+    if alt.verdict == "reproduced" and _moves(default, alt):
         default.verdict = "explained"
         default.cause = f"{var['cause']}; the variant measures {alt.measured}"
         return default, flag
-    if alt.verdict in ("not reproduced", "inconclusive"):
+    if alt.verdict == "reproduced":
+        why = (f"the published variant ({flag}) reproduces it, {alt.measured}, but its interval "
+               f"also holds the default's value: the difference is not shown")
+    elif alt.verdict in ("not reproduced", "inconclusive"):
         why = (f"the published variant ({flag}) does not reproduce it either: {alt.measured}"
                + " (also inconclusive)" * (alt.verdict == "inconclusive"))
     else:
         why = f"published variant not run ({flag})"
     default.cause = "; ".join(x for x in (default.cause, why) if x)
     return default, ""
+
+
+def _moves(default: Outcome, alt: Outcome) -> bool:
+    """The variant measurably moves the number: the default's value lies outside the variant's
+    interval (its value itself when it has none). A variant whose interval holds both the
+    paper's value and the default's explains nothing; it is only imprecise."""
+    lo = alt.value if math.isnan(alt.lo) else alt.lo
+    hi = alt.value if math.isnan(alt.hi) else alt.hi
+    return not lo <= default.value <= hi
 
 
 def _row(cl: Claim, out: Outcome, variant: str) -> dict:
