@@ -26,6 +26,9 @@ def accuracy_table(final: pd.DataFrame) -> pd.DataFrame:
                 epochs_run=("epochs_run", "max")).reset_index()
     for c in ("test_pct", "sd_pct", "val_pct"):
         out[c] = out[c] * 100
+    # a step-capped run's "1 epoch" may be a few hundred steps: the cap goes with its accuracy
+    for c in ("max_steps", "steps_done"):
+        out[c] = g[c].max().to_numpy() if c in final else float("nan")
     return out.sort_values(["dataset", "hidden_layers", "method", "batch_size"])
 
 

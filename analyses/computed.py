@@ -91,8 +91,15 @@ def decision_inputs(final: pd.DataFrame, acc: pd.DataFrame,
         return acc, table
     blank = {k: "" for k in GROUP_KEYS if k not in DECISION_KEYS}
     whole = accuracy.accuracy_table(final[~capped].assign(**blank))
-    t = table[table["phase"] == "total"].assign(**blank)
-    timed = t.groupby(DECISION_KEYS, dropna=False)["extrapolated"].transform("any")
-    t = t[t["extrapolated"].astype(bool) | ~timed.astype(bool)]
+    t = timing_runs(table[table["phase"] == "total"].assign(**blank), DECISION_KEYS)
     t = t.groupby([*GROUP_KEYS, "phase"], as_index=False, dropna=False)["s_per_epoch"].median()
     return whole, t
+
+
+def timing_runs(t: pd.DataFrame, keys) -> pd.DataFrame:
+    """Per configuration (`keys`), the rows of the capped timing runs when it has any, else its
+    whole-epoch rows. Timing runs are interleaved on a quiet machine; a whole-epoch accuracy
+    run's own seconds were often taken under load or on another optimizer kernel, so mixing
+    the two would let the load decide who is fastest."""
+    timed = t.groupby(list(keys), dropna=False)["extrapolated"].transform("any")
+    return t[t["extrapolated"].astype(bool) | ~timed.astype(bool)]

@@ -30,11 +30,23 @@ def _speed(table: pd.DataFrame) -> list[str]:
             continue
         g = g.sort_values("s_per_epoch")
         f, second = g.iloc[0], g.iloc[1]
-        out.append(f"Fastest at batch {b}, {h} hidden layers on {d}: {run_label(f['method'], b)}, "
+        out.append(f"Fastest at batch {b}, {h} hidden layers on {d}: {_label(f, g)}, "
                    f"{f['s_per_epoch']:.3g} s/epoch; "
-                   + _versus(f, second, run_label(second["method"], b))
+                   + _versus(f, second, _label(second, g))
                    + ("" if second["method"] == REFERENCE else _vs_standard(f)) + ".")
     return out[:6]
+
+
+QUALIFIERS = {"implementation": "{} implementation", "optimizer_impl": "{} optimizer",
+              "variant": "{}"}
+
+
+def _label(r: pd.Series, g: pd.DataFrame) -> str:
+    """The run label, with the configuration keys that differ within its group (a tuned run
+    beside paper ones, say), so that a sentence never passes one off as the other."""
+    tags = [fmt.format(r[k] or "default") for k, fmt in QUALIFIERS.items()
+            if k in g and g[k].nunique(dropna=False) > 1]
+    return run_label(r["method"], r["batch_size"]) + (f" [{', '.join(tags)}]" if tags else "")
 
 
 def _versus(f: pd.Series, second: pd.Series, second_name: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 from profkit.analyses.labels import REFERENCE, method_title, setting_label
 
-COLUMNS = ["dataset", "setting", "depth", "fastest", "fastest_s", "vs_standard",
+COLUMNS = ["dataset", "setting", "depth", "fastest", "fastest_method", "fastest_s", "vs_standard",
            "most_accurate", "best_pct", "winner", "paper", "agrees"]
 
 
@@ -41,6 +41,7 @@ def _row(g: pd.DataFrame, leaf) -> dict:
     return {"dataset": leaf.dataset, "setting": setting_text(leaf.setting, g),
             "depth": depth_text(leaf.depth, g),
             "fastest": None if fast is None else title(fast),
+            "fastest_method": None if fast is None else fast["method"],
             "fastest_s": None if fast is None else fast["s_per_epoch"],
             "vs_standard": (std.min() / fast["s_per_epoch"]
                             if fast is not None and len(std) else None),

@@ -63,3 +63,21 @@ def test_confusion_rows_are_normalised_per_true_label():
     c = accuracy.confusion_matrices(_confusion("a", np.array([[3, 1], [0, 2]])), r)
     c = c.set_index(["true_label", "pred_label"])["share"]
     assert c[(0, 0)] == pytest.approx(0.75) and c[(1, 1)] == pytest.approx(1.0)
+
+
+def test_a_capped_row_says_its_steps_not_an_epoch():
+    from profkit.analyses.sections.accuracy import trained
+    assert trained(1, 150.0, 150.0) == "150 steps (capped)"
+    assert trained(2, 10_000.0, 7_000.0) == "2"  # a cap the run never reached
+    assert trained(1, float("nan"), 60_000.0) == "1"
+
+
+def test_accuracy_figures_leave_out_capped_runs_only_beside_whole_epoch_ones():
+    import pandas as pd
+    from profkit.analyses.sections.accuracy import whole_epoch_runs
+    f = pd.DataFrame({"run_id": ["w", "c", "n"], "max_steps": [None, 150.0, 10_000.0],
+                      "steps_done": [60_000, 150, 3_000]})
+    kept, dropped = whole_epoch_runs(f)
+    assert kept["run_id"].tolist() == ["w", "n"] and dropped  # "n" never reached its cap
+    kept, dropped = whole_epoch_runs(f[f["run_id"] == "c"])  # a quick look: all capped
+    assert kept["run_id"].tolist() == ["c"] and not dropped

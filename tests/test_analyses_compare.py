@@ -91,3 +91,15 @@ def test_fastest_claim_is_tested_against_the_runner_up_and_standard():
     assert "faster than the next, Standard" in text
     text = _three({"standard": 20, "dropout": 10, "mc-approx": 10})
     assert "not significantly faster than the next" in text and "faster than Standard" in text
+
+
+def test_fastest_sentence_names_the_implementation_when_its_group_mixes_them():
+    r = runs({"run_id": "s", "method": "standard", "implementation": "paper"},
+             {"run_id": "d", "method": "dropout", "implementation": "tuned"})
+    ph = pd.concat([phases("s", {"forward": 20 * MS}, 5), phases("d", {"forward": 10 * MS}, 5)])
+    text = " ".join(findings._speed(_table(r, ph)))
+    assert "Dropout M (b20) [tuned implementation]" in text
+    assert "Standard M (b20) [paper implementation]" in text
+    same = runs({"run_id": "s", "method": "standard"}, {"run_id": "d", "method": "dropout"})
+    text = " ".join(findings._speed(_table(same, ph)))
+    assert "Dropout M (b20)," in text and "implementation" not in text

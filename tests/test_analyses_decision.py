@@ -201,3 +201,28 @@ def test_variants_are_candidates_of_their_own_and_published_ones_are_not_candida
                             "MC-approx S (b1) [lr=0.001]": 60.0}
     j = decision.judge(c, 2.0)
     assert j.loc[j["winner"], "candidate"].tolist() == ["Standard S (b1)"]  # faster, in 2 pts
+
+
+def test_timing_runs_prefer_capped_rows_per_configuration():
+    from profkit.analyses.computed import timing_runs
+    t = pd.DataFrame([_time("standard", 40.0, "fused", False),
+                      _time("standard", 50.0, "default", True),
+                      _time("mc-approx", 60.0, "fused", False)])  # no timing run: kept
+    kept = timing_runs(t, ["dataset", "method"])
+    assert sorted(zip(kept["method"], kept["s_per_epoch"])) == [("mc-approx", 60.0),
+                                                               ("standard", 50.0)]
+
+
+def test_a_standard_variant_that_is_fastest_reads_is_standard():
+    from profkit.analyses import verdicts
+    from profkit.analyses.sections.verdicts import _speedup
+    rows = [("standard", 95.0, 100.0, "lr=0.001"), ("mc-approx", 96.0, 120.0, "lr=0.0001")]
+    acc = pd.DataFrame(rows, columns=["method", "test_pct", "s_per_epoch", "variant"]).assign(
+        dataset="mnist", batch_size=1, hidden_layers=3, width=1000, flush_denormal=False,
+        optimizer_impl="default", implementation="paper", workers=1)
+    c = decision.candidates(acc.drop(columns=["s_per_epoch"]), acc.assign(phase="total"))
+    judged = decision.judge(c)
+    v = verdicts.verdicts(judged, decision.leaves(judged, ["mnist"])).iloc[0]
+    assert v["fastest"] == "Standard S (b1) [lr=0.001]" and v["fastest_method"] == "standard"
+    assert _speedup(v["fastest_method"], v["vs_standard"]) == "is Standard"
+    assert _speedup("mc-approx", 1.25) == "1.25x faster"

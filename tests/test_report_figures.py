@@ -199,3 +199,22 @@ def test_tree_edge_labels_do_not_collide():
         for i, b1 in enumerate(boxes):
             assert not any(b1.overlaps(b2) for b2 in boxes[i + 1:])
     plt.close(fig)
+
+
+def test_depth_figure_draws_the_papers_mnist_lines_on_mnist_only_and_no_published_points():
+    from profkit.analyses import paper
+    rows = [(d, v, h, acc) for d in ("mnist", "fashion-mnist") for v, acc in
+            (("", 90.0), ("as published", 40.0)) for h in (1, 3, 5)]
+    dep = pd.DataFrame(rows, columns=["dataset", "variant", "hidden_layers", "test_pct"]).assign(
+        method="alsh-approx", batch_size=1)
+    fig = afig.depth_accuracy(dep, paper.load_published())
+    by_title = {a.get_title(): a for a in fig.axes if a.get_title()}
+    assert set(by_title) == {"mnist", "fashion-mnist"}
+
+    def dotted(a):
+        return [ln for ln in a.get_lines() if ln.get_linestyle() == ":"]
+
+    assert len(dotted(by_title["mnist"])) == 1 and not dotted(by_title["fashion-mnist"])
+    drawn = [y for a in by_title.values() for ln in a.get_lines()
+             if ln.get_linestyle() != ":" for y in ln.get_ydata()]
+    assert drawn and 40.0 not in drawn  # the published variant's points are not on the lines

@@ -17,6 +17,7 @@ from profkit.analyses.figures.base import (
     relplot,
 )
 from profkit.analyses.labels import setting
+from profkit.analyses.results import PUBLISHED
 
 
 def curves(curves: pd.DataFrame):
@@ -38,10 +39,17 @@ def depth_accuracy(depth: pd.DataFrame, published: pd.DataFrame | None = None):
     """Figure 7: final test accuracy by depth; the paper's MNIST values dotted if given."""
     if depth.empty or depth["test_pct"].isna().all():
         return None
+    if "variant" in depth:  # a published variant is a table row, not a point on these lines
+        default = ~depth["variant"].astype(str).str.startswith(PUBLISHED)
+        depth = depth[default] if default.any() else depth
     d = encode(depth)
     g = relplot(d, DEPTH, "test_pct", col=FACET, errorbar=None)
-    for ax in g.axes.flat:
-        for (m, b), _ in d.groupby(["method", "batch_size"]):
+    panels = g.axes_dict if d[FACET].nunique() > 1 else {None: g.axes.flat[0]}
+    for name, ax in panels.items():
+        # the paper's depth values are MNIST's: drawn only where MNIST runs are
+        sub = d if name is None else d[d[FACET] == name]
+        sub = sub[sub["dataset"] == "mnist"] if "dataset" in sub else sub
+        for (m, b), _ in sub.groupby(["method", "batch_size"]):
             _paper_line(ax, published, m, b)
         ax.set(ylabel="test accuracy (%)")
         integer_ticks(ax)

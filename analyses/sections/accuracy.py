@@ -26,14 +26,36 @@ def table2(c: Computed) -> str:
     p = _paper_acc(c).rename(columns={"profkit_dataset": "dataset", "profkit_method": "method"})
     t = t.merge(p, on=["dataset", "method", "batch_size", "hidden_layers", "width", "variant"],
                 how="left")
+    t["epochs_run"] = [trained(e, m, s) for e, m, s in
+                       zip(t["epochs_run"], t["max_steps"], t["steps_done"], strict=True)]
     cols = {"dataset": "dataset", "hidden_layers": "hidden layers", **CONFIG_COLS,
             "test_pct": "test accuracy %", "sd_pct": "sd over repeats", "n_runs": "runs",
-            "epochs_run": "epochs", "val_pct": "val accuracy %", "paper_t2": "paper Table 2 %",
+            "epochs_run": "epochs (or steps)", "val_pct": "val accuracy %", "paper_t2": "paper Table 2 %",
             "paper_depth": "paper by depth (suppl.) %"}
     cols, note = drop_constant(cols, t, [o for o in OPTIONAL if o != "hidden_layers"])
     f = fixed(2)
     return html_table(t, cols, {"test_pct": f, "sd_pct": f, "val_pct": f, "paper_t2": f,
                                 "paper_depth": f}, note=note)
+
+
+def whole_epoch_runs(final: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The runs the accuracy figures draw: when a results set holds both whole-epoch runs and
+    runs stopped by their step cap (a reproduction's timing runs), the whole-epoch ones only;
+    else all. Returns them and whether any were left out."""
+    if "max_steps" not in final or "steps_done" not in final:
+        return final, False
+    capped = final["max_steps"].notna() & (final["steps_done"] >= final["max_steps"])
+    if not capped.any() or capped.all():
+        return final, False
+    return final[~capped], True
+
+
+def trained(epochs, max_steps, steps_done) -> str:
+    """What a row's accuracy was trained for: whole epochs, or the steps of a run its step cap
+    stopped (a timing run), which are not an epoch whatever its epoch count says."""
+    if pd.notna(max_steps) and pd.notna(steps_done) and steps_done >= max_steps:
+        return f"{int(steps_done)} steps (capped)"
+    return "" if pd.isna(epochs) else str(int(epochs))
 
 
 def build(c: Computed) -> Section:
@@ -46,12 +68,16 @@ def build(c: Computed) -> Section:
         return sec
     sec.table(table2(c), "Table 2: test accuracy, with the paper's values beside")
     f, runs = c.frames, c.runs
-    sec.figure(afig.curves(accuracy.accuracy_curves(f["epochs"], runs)),
-               "Figures 4-6, 10, 12: validation accuracy per epoch")
-    dep = accuracy.depth_accuracy(c.final)
+    final, only_whole = whole_epoch_runs(c.final)
+    note = (" Step-capped timing runs are left out: a few hundred steps beside whole epochs "
+            "would draw a line between two different things." if only_whole else "")
+    sec.figure(afig.curves(accuracy.accuracy_curves(
+                   f["epochs"], runs[runs["run_id"].isin(final["run_id"])])),
+               "Figures 4-6, 10, 12: validation accuracy per epoch", note.strip())
+    dep = accuracy.depth_accuracy(final)
     sec.figure(afig.depth_accuracy(dep, c.published) if dep["hidden_layers"].nunique() > 1
                else None, "Figure 7: test accuracy vs depth",
-               "Dotted: the paper's MNIST values by depth (authors' supplement).",
+               "Dotted: the paper's MNIST values by depth (authors' supplement)." + note,
                missing="Figure 7 (accuracy vs depth) needs runs at >= 2 depths")
     _prediction_figures(sec, c)
     return sec

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from profkit.analyses import verdicts
 from profkit.analyses.computed import Computed
-from profkit.analyses.labels import REFERENCE, method_title
+from profkit.analyses.labels import REFERENCE
 from profkit.analyses.sections import Section
 from profkit.analyses.tables import drop_constant, fixed, html_table, num
 
@@ -22,7 +22,8 @@ def build(c: Computed) -> Section:
         sec.missing.append("no setting has runs with both a timing and an accuracy")
         return sec
     v = v.assign(agree=v["agrees"].map(verdicts.agree_text),
-                 vs=[_speedup(f, r) for f, r in zip(v["fastest"], v["vs_standard"], strict=True)])
+                 vs=[_speedup(m, r) for m, r in zip(v["fastest_method"], v["vs_standard"],
+                                             strict=True)])
     cols, note = drop_constant({"dataset": "dataset", "setting": "setting", "depth": "depth",
                                 "fastest": "fastest", "fastest_s": "its s/epoch",
                                 "vs": "vs Standard", "most_accurate": "most accurate",
@@ -34,7 +35,9 @@ def build(c: Computed) -> Section:
     return sec
 
 
-def _speedup(fastest, ratio) -> str:
-    if fastest == method_title(REFERENCE):
+def _speedup(method, ratio) -> str:
+    # by method, not title: with several variants the title is a full label ("Standard S
+    # (b1) [lr=0.001]") and a Standard variant would read "1.00x faster" than itself
+    if method == REFERENCE:
         return "is Standard"
     return "Standard not run" if ratio is None or pd.isna(ratio) else f"{ratio:.2f}x faster"
