@@ -209,7 +209,7 @@ def test_timing_runs_prefer_capped_rows_per_configuration():
                       _time("standard", 50.0, "default", True),
                       _time("mc-approx", 60.0, "fused", False)])  # no timing run: kept
     kept = timing_runs(t, ["dataset", "method"])
-    assert sorted(zip(kept["method"], kept["s_per_epoch"])) == [("mc-approx", 60.0),
+    assert sorted(zip(kept["method"], kept["s_per_epoch"], strict=True)) == [("mc-approx", 60.0),
                                                                ("standard", 50.0)]
 
 

@@ -30,7 +30,8 @@ def table2(c: Computed) -> str:
                        zip(t["epochs_run"], t["max_steps"], t["steps_done"], strict=True)]
     cols = {"dataset": "dataset", "hidden_layers": "hidden layers", **CONFIG_COLS,
             "test_pct": "test accuracy %", "sd_pct": "sd over repeats", "n_runs": "runs",
-            "epochs_run": "epochs (or steps)", "val_pct": "val accuracy %", "paper_t2": "paper Table 2 %",
+            "epochs_run": "epochs (or steps)", "val_pct": "val accuracy %",
+            "paper_t2": "paper Table 2 %",
             "paper_depth": "paper by depth (suppl.) %"}
     cols, note = drop_constant(cols, t, [o for o in OPTIONAL if o != "hidden_layers"])
     f = fixed(2)
