@@ -58,7 +58,9 @@ def html_table(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, Fmt
     cols = [c for c in columns if c in df]
     head = "".join(f"<th>{escape(str(columns[c]))}</th>" for c in cols)
     body = []
-    for _, r in df.head(max_rows).iterrows():
+    # records, not iterrows: iterrows makes one Series per row, which turns the ints of an
+    # all-numeric row into floats ("layer 1.0")
+    for r in df.head(max_rows)[cols].to_dict("records"):
         cells = "".join(_cell(formats.get(c, text)(r[c])) for c in cols)
         body.append(f"<tr>{cells}</tr>")
     more = (f'<p class="note">{len(df) - max_rows} more rows in the results directory.</p>'
