@@ -27,7 +27,7 @@ from profkit.analyses.claim_rules import (
     uncapped_final,
 )
 from profkit.analyses.claims import BATCH, BY_TITLE, Claim, Registry, load_registry
-from profkit.analyses.computed import Computed, timing_runs
+from profkit.analyses.computed import Computed, timing_runs, without_run_length
 from profkit.analyses.labels import PAPER_EPOCHS, PAPER_WIDTH, method_title
 from profkit.analyses.results import GROUP_KEYS, PUBLISHED
 
@@ -212,21 +212,22 @@ def leaf_table(c: Computed, reg: Registry) -> pd.DataFrame:
     come from different runs (whole-epoch accuracy runs on one optimizer kernel, capped
     timing runs on another), so they are joined on dataset, method, batch size, depth and
     width only (the other configuration keys blanked), timings as the median of the capped
-    timing runs where a configuration has them (computed.timing_runs)."""
+    timing runs where every candidate compared has them, else of the whole-epoch runs
+    (computed.timing_runs)."""
     ds = list(reg.runnable.values())
     # workers stays: decision.candidates keeps one-process runs (--workers P runs decide
     # the parallel leaf)
-    coarse = {k: "" for k in GROUP_KEYS if k not in (*LEAF_KEYS, "workers")}
+    coarse = {k: "" for k in GROUP_KEYS if k not in (*LEAF_KEYS, "workers", "variant")}
 
     def keep(f: pd.DataFrame) -> pd.DataFrame:
         f = f[f["dataset"].isin(ds) & (f["width"] == PAPER_WIDTH)
               & ~f["variant"].astype(str).str.startswith(PUBLISHED)]
-        return f.assign(**coarse)
+        return f.assign(**coarse, variant=f["variant"].map(without_run_length))
 
     acc = accuracy.accuracy_table(keep(uncapped_final(c)))
     t = c.phase_table
     t = keep(t[(t["phase"] == "total") & (t["implementation"] == IMPLEMENTATION)])
-    t = timing_runs(t, [*LEAF_KEYS, "workers"])  # as the report's verdicts do
+    t = timing_runs(t, [*LEAF_KEYS, "workers", "variant"], acc)  # as the report's verdicts do
     t = t.groupby([*GROUP_KEYS, "phase"], as_index=False)["s_per_epoch"].median()
     judged = decision.judge(decision.candidates(acc, t), c.tolerance_pct)
     sc = c.scaling  # the parallel leaf: like-for-like --workers P runs

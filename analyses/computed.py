@@ -90,16 +90,38 @@ def decision_inputs(final: pd.DataFrame, acc: pd.DataFrame,
     if capped is None or not capped.any() or capped.all():
         return acc, table
     blank = {k: "" for k in GROUP_KEYS if k not in DECISION_KEYS}
-    whole = accuracy.accuracy_table(final[~capped].assign(**blank))
-    t = timing_runs(table[table["phase"] == "total"].assign(**blank), DECISION_KEYS)
+
+    def same(f: pd.DataFrame) -> pd.DataFrame:
+        return f.assign(**blank, variant=f["variant"].map(without_run_length))
+
+    whole = accuracy.accuracy_table(same(final[~capped]))
+    t = timing_runs(same(table[table["phase"] == "total"]), DECISION_KEYS, whole)
     t = t.groupby([*GROUP_KEYS, "phase"], as_index=False, dropna=False)["s_per_epoch"].median()
     return whole, t
 
 
-def timing_runs(t: pd.DataFrame, keys) -> pd.DataFrame:
-    """Per configuration (`keys`), the rows of the capped timing runs when it has any, else its
-    whole-epoch rows. Timing runs are interleaved on a quiet machine; a whole-epoch accuracy
-    run's own seconds were often taken under load or on another optimizer kernel, so mixing
-    the two would let the load decide who is fastest."""
-    timed = t.groupby(list(keys), dropna=False)["extrapolated"].transform("any")
-    return t[t["extrapolated"].astype(bool) | ~timed.astype(bool)]
+RUN_LENGTH = ("max_steps=", "epochs=")  # how long a run was, not what it trained
+
+
+def without_run_length(variant) -> str:
+    """A variant label without its run-length parts: a capped timing run and a whole-epoch
+    accuracy run of one configuration are the same candidate ("lr=0.001" both)."""
+    parts = [p for p in str(variant if pd.notna(variant) else "").split(", ")
+             if p and not p.startswith(RUN_LENGTH)]
+    return ", ".join(parts)
+
+
+def timing_runs(t: pd.DataFrame, keys, acc: pd.DataFrame) -> pd.DataFrame:
+    """The time rows the decision rule reads for the candidates of `acc` (configurations by
+    `keys`). Candidates compared with each other (same keys but method and variant) are timed
+    from one source: the capped timing runs when every one of them has such runs (interleaved
+    on a quiet machine, one optimizer kernel), else the whole-epoch runs for all of them. Mixing
+    the two would let the source decide who is fastest: a whole-epoch run's own seconds may
+    have been taken under load, or on another optimizer kernel than the timing runs'."""
+    keys = list(keys)
+    peers = [k for k in keys if k not in ("method", "variant")]
+    t = t.merge(acc[keys].drop_duplicates(), on=keys, how="inner")
+    capped = t["extrapolated"].astype(bool)
+    has = capped.groupby([t[k] for k in keys], dropna=False).transform("any")
+    every = has.groupby([t[k] for k in peers], dropna=False).transform("all")
+    return t[capped == every]

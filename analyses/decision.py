@@ -34,8 +34,9 @@ def leaf_of(batch_size: int, hidden_layers: int) -> tuple[str, str]:
 
 
 def candidates(acc_table: pd.DataFrame, phase_table: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset, leaf and (method, batch size): mean test accuracy (%), median total seconds
-    per epoch, and the depths they cover."""
+    """Per dataset, leaf and (method, batch size, variant): mean test accuracy (%), median total
+    seconds per epoch, and the depths they cover (those every candidate of the leaf has, when
+    there are such)."""
     t = phase_table[phase_table["phase"] == "total"].set_index(GROUP_KEYS)["s_per_epoch"]
     c = acc_table.join(t, on=GROUP_KEYS)
     c = c[c["workers"] == 1]  # one process: multi-worker runs decide the parallel leaf
@@ -46,6 +47,7 @@ def candidates(acc_table: pd.DataFrame, phase_table: pd.DataFrame) -> pd.DataFra
     leaves = [leaf_of(b, h) for b, h in zip(c["batch_size"], c["hidden_layers"], strict=True)]
     c["setting"], c["depth"] = [x[0] for x in leaves], [x[1] for x in leaves]
     c["variant"] = c["variant"].fillna("").astype(str)
+    c = _common_depths(c)
     g = c.groupby(["dataset", "setting", "depth", "method", "batch_size", "variant"],
                   as_index=False)
     out = g.agg(test_pct=("test_pct", "mean"), s_per_epoch=("s_per_epoch", "median"),
@@ -54,6 +56,20 @@ def candidates(acc_table: pd.DataFrame, phase_table: pd.DataFrame) -> pd.DataFra
     out["candidate"] = [run_label(m, b) + (f" [{v}]" if v else "") for m, b, v in
                         zip(out["method"], out["batch_size"], out["variant"], strict=True)]
     return out
+
+
+def _common_depths(c: pd.DataFrame) -> pd.DataFrame:
+    """Within each leaf, the depths every candidate has runs at, when there are such depths:
+    a candidate averaged over 1 and 3 hidden layers against one run at 3 only would win on
+    its shallower network's speed. With no depth in common, all are kept (each candidate's
+    depths are shown beside it)."""
+    cand = ["method", "batch_size", "variant"]
+    parts = []
+    for _, g in c.groupby(["dataset", "setting", "depth"], sort=False):
+        sets = [set(x["hidden_layers"]) for _, x in g.groupby(cand)]
+        common = set.intersection(*sets) if sets else set()
+        parts.append(g[g["hidden_layers"].isin(common)] if common else g)
+    return pd.concat(parts) if parts else c
 
 
 def judge(cands: pd.DataFrame, tolerance_pct: float = DEFAULT_TOLERANCE_PCT) -> pd.DataFrame:

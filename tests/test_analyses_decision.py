@@ -203,14 +203,29 @@ def test_variants_are_candidates_of_their_own_and_published_ones_are_not_candida
     assert j.loc[j["winner"], "candidate"].tolist() == ["Standard S (b1)"]  # faster, in 2 pts
 
 
-def test_timing_runs_prefer_capped_rows_per_configuration():
+def test_candidates_compared_are_timed_from_one_source():
     from profkit.analyses.computed import timing_runs
+    keys = ["dataset", "method", "hidden_layers"]
     t = pd.DataFrame([_time("standard", 40.0, "fused", False),
                       _time("standard", 50.0, "default", True),
-                      _time("mc-approx", 60.0, "fused", False)])  # no timing run: kept
-    kept = timing_runs(t, ["dataset", "method"])
-    assert sorted(zip(kept["method"], kept["s_per_epoch"], strict=True)) == [("mc-approx", 60.0),
-                                                               ("standard", 50.0)]
+                      _time("mc-approx", 60.0, "fused", False),
+                      _time("dropout", 5.0, "default", True)])  # timed only: no candidate
+    acc = t[t["method"] != "dropout"]
+
+    def times(tt):
+        kept = timing_runs(tt, keys, acc)
+        return sorted(zip(kept["method"], kept["s_per_epoch"], strict=True))
+
+    # MC-approx has no timing run: both are timed from their whole-epoch runs
+    assert times(t) == [("mc-approx", 60.0), ("standard", 40.0)]
+    # both have timing runs: both from those
+    t2 = pd.concat([t, pd.DataFrame([_time("mc-approx", 45.0, "default", True)])])
+    assert times(t2) == [("mc-approx", 45.0), ("standard", 50.0)]
+    # another depth is another comparison: its sources are chosen on their own
+    deep = pd.DataFrame([{**_time("standard", 90.0, "fused", False), "hidden_layers": 7}])
+    both = pd.concat([t2, deep])
+    kept = timing_runs(both, keys, pd.concat([acc, deep]))
+    assert sorted(kept["s_per_epoch"]) == [45.0, 50.0, 90.0]
 
 
 def test_a_standard_variant_that_is_fastest_reads_is_standard():
@@ -226,3 +241,33 @@ def test_a_standard_variant_that_is_fastest_reads_is_standard():
     assert v["fastest"] == "Standard S (b1) [lr=0.001]" and v["fastest_method"] == "standard"
     assert _speedup(v["fastest_method"], v["vs_standard"]) == "is Standard"
     assert _speedup("mc-approx", 1.25) == "1.25x faster"
+
+
+def test_candidates_are_compared_at_the_depths_they_share():
+    # Standard at 1 and 3 hidden layers, MC-approx at 3 only: compared at 3, where MC-approx
+    # is faster; averaging Standard over its shallower run would have made it win
+    rows = [("standard", 1, 1, 95.0, 50.0), ("standard", 1, 3, 95.0, 120.0),
+            ("mc-approx", 1, 3, 95.5, 100.0)]
+    c = _cands(rows).set_index("method")
+    assert c.loc["standard", "depths"] == "3" and c.loc["standard", "s_per_epoch"] == 120.0
+    j = decision.judge(c.reset_index())
+    assert j.loc[j["winner"], "method"].tolist() == ["mc-approx"]
+    # no depth in common: each keeps its own (shown in `depths`)
+    c = _cands([("standard", 1, 1, 95.0, 50.0), ("mc-approx", 1, 3, 95.5, 100.0)])
+    assert sorted(c["depths"]) == ["1", "3"]
+
+
+def test_run_length_in_a_variant_label_does_not_split_a_candidate():
+    from profkit.analyses import accuracy
+    from profkit.analyses.computed import decision_inputs, without_run_length
+    assert without_run_length("lr=0.001, max_steps=150, epochs=1") == "lr=0.001"
+    assert without_run_length(None) == ""
+    final = pd.DataFrame([_final("standard", 0.96, None, "fused", "a"),
+                          {**_final("standard", 0.3, 150, "default", "c"),
+                           "variant": "max_steps=150"}])
+    table = pd.DataFrame([_time("standard", 40.0, "fused", False),
+                          {**_time("standard", 50.0, "default", True),
+                           "variant": "max_steps=150"}])
+    acc, t = decision_inputs(final, accuracy.accuracy_table(final), table)
+    c = decision.candidates(acc, t)
+    assert c["s_per_epoch"].tolist() == [50.0]  # the timing run's, joined across the labels
