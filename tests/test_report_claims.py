@@ -65,6 +65,17 @@ def test_cells_are_escaped_and_verdicts_marked(monkeypatch):
     assert "1 reproduced" not in html and "1 explained, 0 inconclusive, 0 missing" in html
 
 
+def test_a_results_set_with_no_like_for_like_run_points_to_the_reproduction(monkeypatch):
+    fake_verdicts(monkeypatch, [dict(section="Table 2", statement="s", verdict="missing",
+                                     anchor="accuracy")])
+    assert "profkit reproduce --results DIR" in page([s_claims.build(None)])
+    fake_verdicts(monkeypatch, [dict(section="Table 2", statement="s", verdict="missing",
+                                     anchor="accuracy"),
+                                dict(section="§9.4", statement="s", verdict="not reproduced",
+                                     anchor="memory")])
+    assert "profkit reproduce --results DIR" not in page([s_claims.build(None)])
+
+
 def test_evidence_links_point_at_sections_of_the_page(monkeypatch):
     anchors = ["accuracy", "runtime", "memory", "decision"]
     fake_verdicts(monkeypatch, [dict(section="x", statement=a, verdict="missing", anchor=a)
