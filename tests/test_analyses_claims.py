@@ -92,6 +92,11 @@ def test_inconclusive_default_is_explained_by_a_variant_that_reaches_the_paper()
     rows = final(dict(method="dropout", test=0.11), dict(method="dropout", test=0.5, variant=PUB))
     v = verdict_of(computed(rows), "T2-mnist-dropout-S")
     assert v["verdict"] == "inconclusive" and "also inconclusive" in v["cause"]
+    assert "either" not in v["cause"]  # the default was not judged "not reproduced"
+    # the variant far above the paper's value: not reproduced, said without an "either"
+    rows = final(dict(method="dropout", test=0.11), dict(method="dropout", test=0.99, variant=PUB))
+    v = verdict_of(computed(rows), "T2-mnist-dropout-S")
+    assert v["verdict"] == "inconclusive" and "does not reproduce it: 99" in v["cause"]
 
 
 def test_accuracy_interval_over_repeats_widens_what_is_reproduced():
