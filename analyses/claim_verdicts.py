@@ -79,7 +79,8 @@ def _explain(c: Computed, reg: Registry, cl: Claim, default: Outcome) -> tuple[O
         why = (f"the published variant ({flag}) reproduces it, {alt.measured}, but its interval "
                f"also holds the default's value: the difference is not shown")
     elif alt.verdict == "inconclusive":  # below the paper's value too, epochs still to go
-        why = f"the published variant ({flag}) measures {alt.measured}: also inconclusive"
+        also = "also " if default.verdict == "inconclusive" else ""
+        why = f"the published variant ({flag}) measures {alt.measured}: {also}inconclusive"
     elif alt.verdict == "not reproduced":
         either = " either" if default.verdict == "not reproduced" else ""
         why = f"the published variant ({flag}) does not reproduce it{either}: {alt.measured}"

@@ -97,6 +97,10 @@ def test_inconclusive_default_is_explained_by_a_variant_that_reaches_the_paper()
     rows = final(dict(method="dropout", test=0.11), dict(method="dropout", test=0.99, variant=PUB))
     v = verdict_of(computed(rows), "T2-mnist-dropout-S")
     assert v["verdict"] == "inconclusive" and "does not reproduce it: 99" in v["cause"]
+    # the default above the paper's value (not reproduced), the variant below it after 1 epoch
+    rows = final(dict(method="dropout", test=0.99), dict(method="dropout", test=0.5, variant=PUB))
+    v = verdict_of(computed(rows), "T2-mnist-dropout-S")
+    assert v["verdict"] == "not reproduced" and v["cause"].endswith(": inconclusive")
 
 
 def test_accuracy_interval_over_repeats_widens_what_is_reproduced():
