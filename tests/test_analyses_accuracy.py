@@ -81,3 +81,15 @@ def test_accuracy_figures_leave_out_capped_runs_only_beside_whole_epoch_ones():
     assert kept["run_id"].tolist() == ["w", "n"] and dropped  # "n" never reached its cap
     kept, dropped = whole_epoch_runs(f[f["run_id"] == "c"])  # a quick look: all capped
     assert kept["run_id"].tolist() == ["c"] and not dropped
+
+
+def test_most_accurate_finding_skips_capped_runs_beside_whole_epoch_ones():
+    import pandas as pd
+    from profkit.analyses import findings
+    acc = pd.DataFrame({"dataset": "mnist", "method": ["standard", "mc-approx"],
+                        "batch_size": 20, "hidden_layers": 3, "test_pct": [95.0, 96.0],
+                        "epochs_run": 1, "max_steps": [None, 150.0], "steps_done": [3000, 150]})
+    text = " ".join(findings._accuracy(acc))
+    assert "Standard M (b20)" in text and "MC-approx" not in text
+    only_capped = acc.iloc[[1]]
+    assert "MC-approx M (b20)" in " ".join(findings._accuracy(only_capped))
