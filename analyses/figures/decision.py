@@ -11,6 +11,7 @@ from profkit.analyses.decision import PARALLEL
 from profkit.analyses.figures.base import new
 
 NODE_FONT, EDGE_FONT, TITLE_FONT = 10, 9, 12
+WRAP = 24  # characters per line in a box: five leaves side by side must not touch
 
 
 @dataclass
@@ -95,11 +96,12 @@ def _draw_node(ax, node: Node, pos: dict) -> None:
     for c in node.children:
         cx, cy = pos[id(c)]
         ax.plot([x, cx], [y, cy], color="#888888", lw=1, zorder=1)
-        lx, ly = (x + cx) / 2, (y + cy) / 2
+        # nearer the parent than the child: a tall leaf box must not hide its edge's label
+        lx, ly = x + 0.4 * (cx - x), y + 0.4 * (cy - y)
         ax.text(lx, ly, c.edge, fontsize=EDGE_FONT, ha="center", va="center",
                 color="#333333", bbox=dict(fc="white", ec="none", pad=0.5), zorder=2)
         _draw_node(ax, c, pos)
-    text = "\n".join(textwrap.fill(t, 26) for t in node.text.split("\n"))
+    text = "\n".join(textwrap.fill(t, WRAP) for t in node.text.split("\n"))
     ax.text(x, y, text, ha="center", va="center", fontsize=NODE_FONT, zorder=3,
             gid=f"node-{node.tone}",
             bbox=dict(boxstyle="round,pad=0.4", fc=TONES[node.tone], ec="#555555"))
