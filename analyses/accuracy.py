@@ -32,6 +32,24 @@ def accuracy_table(final: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["dataset", "hidden_layers", "method", "batch_size"])
 
 
+def stopped_by_cap(df: pd.DataFrame) -> pd.Series:
+    """Per row: the run stopped at its step cap (`max_steps`) rather than after whole epochs,
+    so its "epoch" is a few hundred steps (a reproduction's timing runs)."""
+    if "max_steps" not in df or "steps_done" not in df:
+        return pd.Series(False, index=df.index)
+    return df["max_steps"].notna() & (df["steps_done"] >= df["max_steps"])
+
+
+def whole_epoch_runs(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The rows an accuracy figure or sentence may use: when a results set holds both
+    whole-epoch runs and runs stopped by their step cap, the whole-epoch ones only; else all.
+    Returns them and whether any were left out."""
+    capped = stopped_by_cap(df)
+    if not capped.any() or capped.all():
+        return df, False
+    return df[~capped], True
+
+
 def accuracy_curves(epochs: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Per run and epoch: validation and test accuracy with the run's keys (Figures 4-6, 10, 12)."""
     cols = ["run_id", "epoch", "val_accuracy", "test_accuracy", "complete"]

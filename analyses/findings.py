@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from profkit.analyses import compare
+from profkit.analyses import accuracy, compare
 from profkit.analyses.labels import PAPER_METHODS, REFERENCE, method_title, run_label
 
 
@@ -84,9 +84,7 @@ def _phase_shares(table: pd.DataFrame) -> list[str]:
 
 def _accuracy(acc: pd.DataFrame) -> list[str]:
     out = []
-    if {"max_steps", "steps_done"} <= set(acc):  # beside whole epochs, a capped run's
-        capped = acc["max_steps"].notna() & (acc["steps_done"] >= acc["max_steps"])
-        acc = acc[~capped] if (~capped).any() else acc  # "after 1 epoch" would be untrue
+    acc, _ = accuracy.whole_epoch_runs(acc)  # a capped run's "after 1 epoch" would be untrue
     for d, g in acc.dropna(subset=["test_pct"]).groupby("dataset"):
         b = g.loc[g["test_pct"].idxmax()]
         out.append(f"Most accurate on {d}: {run_label(b['method'], b['batch_size'])} with "

@@ -66,15 +66,21 @@ def test_confusion_rows_are_normalised_per_true_label():
 
 
 def test_a_capped_row_says_its_steps_not_an_epoch():
+    import pandas as pd
+    from profkit.analyses.accuracy import stopped_by_cap
     from profkit.analyses.sections.accuracy import trained
-    assert trained(1, 150.0, 150.0) == "150 steps (capped)"
-    assert trained(2, 10_000.0, 7_000.0) == "2"  # a cap the run never reached
-    assert trained(1, float("nan"), 60_000.0) == "1"
+    rows = pd.DataFrame({"epochs": [1, 2, 1], "max_steps": [150.0, 10_000.0, float("nan")],
+                         "steps_done": [150.0, 7_000.0, 60_000.0]})
+    said = [trained(e, c, s) for e, c, s in
+            zip(rows["epochs"], stopped_by_cap(rows), rows["steps_done"], strict=True)]
+    assert said[0] == "150 steps (capped)"
+    assert said[1] == "2"  # a cap the run never reached
+    assert said[2] == "1"
 
 
 def test_accuracy_figures_leave_out_capped_runs_only_beside_whole_epoch_ones():
     import pandas as pd
-    from profkit.analyses.sections.accuracy import whole_epoch_runs
+    from profkit.analyses.accuracy import whole_epoch_runs
     f = pd.DataFrame({"run_id": ["w", "c", "n"], "max_steps": [None, 150.0, 10_000.0],
                       "steps_done": [60_000, 150, 3_000]})
     kept, dropped = whole_epoch_runs(f)

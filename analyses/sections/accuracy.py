@@ -27,7 +27,8 @@ def table2(c: Computed) -> str:
     t = t.merge(p, on=["dataset", "method", "batch_size", "hidden_layers", "width", "variant"],
                 how="left")
     t["epochs_run"] = [trained(e, m, s) for e, m, s in
-                       zip(t["epochs_run"], t["max_steps"], t["steps_done"], strict=True)]
+                       zip(t["epochs_run"], accuracy.stopped_by_cap(t), t["steps_done"],
+                           strict=True)]
     cols = {"dataset": "dataset", "hidden_layers": "hidden layers", **CONFIG_COLS,
             "test_pct": "test accuracy %", "sd_pct": "sd over repeats", "n_runs": "runs",
             "epochs_run": "epochs (or steps)", "val_pct": "val accuracy %",
@@ -39,22 +40,10 @@ def table2(c: Computed) -> str:
                                 "paper_depth": f}, note=note)
 
 
-def whole_epoch_runs(final: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
-    """The runs the accuracy figures draw: when a results set holds both whole-epoch runs and
-    runs stopped by their step cap (a reproduction's timing runs), the whole-epoch ones only;
-    else all. Returns them and whether any were left out."""
-    if "max_steps" not in final or "steps_done" not in final:
-        return final, False
-    capped = final["max_steps"].notna() & (final["steps_done"] >= final["max_steps"])
-    if not capped.any() or capped.all():
-        return final, False
-    return final[~capped], True
-
-
-def trained(epochs, max_steps, steps_done) -> str:
+def trained(epochs, capped: bool, steps_done) -> str:
     """What a row's accuracy was trained for: whole epochs, or the steps of a run its step cap
     stopped (a timing run), which are not an epoch whatever its epoch count says."""
-    if pd.notna(max_steps) and pd.notna(steps_done) and steps_done >= max_steps:
+    if capped:
         return f"{int(steps_done)} steps (capped)"
     return "" if pd.isna(epochs) else str(int(epochs))
 
@@ -69,7 +58,7 @@ def build(c: Computed) -> Section:
         return sec
     sec.table(table2(c), "Table 2: test accuracy, with the paper's values beside")
     f, runs = c.frames, c.runs
-    final, only_whole = whole_epoch_runs(c.final)
+    final, only_whole = accuracy.whole_epoch_runs(c.final)
     note = (" Step-capped timing runs are left out: a few hundred steps beside whole epochs "
             "would draw a line between two different things." if only_whole else "")
     sec.figure(afig.curves(accuracy.accuracy_curves(

@@ -38,12 +38,7 @@ def build(c: Computed) -> Section:
     return sec
 
 
-COUNTS = ("k", "layer", "hidden_layers", "depth")  # integers that a merge may turn to floats
-
-
 def _table(df: pd.DataFrame):
-    df = df.assign(**{c: df[c].astype(int) for c in COUNTS
-                      if c in df and df[c].notna().all() and df[c].dtype.kind == "f"})
     fmts = {col: num(4) for col in df.columns if df[col].dtype.kind == "f"}
     return html_table(df, {col: _header(col) for col in df.columns}, fmts, max_rows=MAX_ROWS)
 
